@@ -1,0 +1,237 @@
+package dev.kiln;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.kiln.cache.BytecodeCache;
+import dev.kiln.cache.CacheMode;
+import dev.kiln.cache.CachePruner;
+import dev.kiln.cgi.CgiEnvironment;
+import dev.kiln.cgi.CgiHost;
+import dev.kiln.cgi.ScriptResolver;
+import dev.kiln.cgi.Shebang;
+import dev.kiln.config.ConfigException;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.python.InterpreterRegistry;
+import dev.kiln.python.Precompiler;
+import dev.kiln.python.PythonInterpreter;
+import dev.kiln.python.PythonRuntime;
+import dev.kiln.python.ScriptCommands;
+import dev.kiln.run.RunLimiter;
+import dev.kiln.run.RunSettings;
+import dev.kiln.run.ScriptRunner;
+
+/**
+ * One assembled Kiln: configuration, scripts folder, interpreters, cache and the CGI host, shared by the
+ * standalone server and the WAR. Built once at start; {@link #close()} stops every script and helper.
+ */
+public final class Kiln implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln");
+    public static final String VERSION = versionFromManifest();
+
+    private final KilnConfig config;
+    private final Map<String, String> scriptEnv;
+    private final InterpreterRegistry interpreters;
+    private final BytecodeCache cache;
+    private final PythonRuntime runtime;
+    private final ScriptRunner runner;
+    private final ScriptCommands commands;
+    private final CgiHost host;
+
+    /**
+     * @param hostEnv Kiln's own environment, the source of pass-through variables
+     * @param tmpDir  where request bodies are spooled
+     */
+    public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
+        this.config = config;
+        Path scripts = config.scripts().toAbsolutePath().normalize();
+        if (!Files.isDirectory(scripts)) {
+            throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
+                    + "create it or pass --scripts DIR");
+        }
+        this.scriptEnv = baseEnvironment(config, hostEnv);
+        this.interpreters = new InterpreterRegistry(scriptEnv);
+        this.cache = new BytecodeCache(config.cache());
+        this.runtime = PythonRuntime.install(cache.root().resolve("runtime"));
+        ScriptResolver resolver = new ScriptResolver(scripts);
+        this.runner = new ScriptRunner(new RunSettings(config.timeout(), config.idleTimeout(), config.killGrace(),
+                config.stderrTimeout(), config.maxStderrLine()));
+        this.commands = new ScriptCommands(interpreters, config.python(), config.executable(), runtime,
+                cache, config.pycValidation(), resolver.root());
+        this.host = new CgiHost(new CgiHost.Settings(
+                resolver,
+                new CgiEnvironment(scriptEnv, config.passAuth(), config.envHttpHeaders(), "Kiln/" + VERSION),
+                commands,
+                runner,
+                new RunLimiter(config.maxConcurrent(), config.maxQueued(), config.queueTimeout()),
+                tmpDir.resolve("kiln-bodies"),
+                config.maxBody(),
+                config.maxHeaderSize(),
+                config.methods(),
+                config.cmdLineArguments()));
+        discoverInterpreters(resolver.root());
+    }
+
+    /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
+    public void startServing() {
+        prune();
+        if (config.precompile()) {
+            precompileInBackground();
+        }
+    }
+
+    /** Removes bytecode of gone sources and of interpreters not in use; logs what it removed. */
+    public CachePruner.Result prune() {
+        if (cache.mode() != CacheMode.RW) {
+            return new CachePruner.Result(0, 0, 0, 0);
+        }
+        Set<String> tags = new HashSet<>();
+        interpreters.known().forEach(p -> tags.add(p.cacheTag()));
+        if (tags.isEmpty()) {
+            return new CachePruner.Result(0, 0, 0, 0); // nothing is known to be in use: keep everything
+        }
+        try {
+            CachePruner.Result r = CachePruner.prune(cache.prefix(), tags);
+            if (r.files() > 0) {
+                LOG.info("pruned {} cached files ({} bytes): {} of interpreters not in use, {} whose source is gone",
+                        r.files(), r.bytes(), r.staleTags(), r.goneSources());
+            }
+            return r;
+        } catch (IOException e) {
+            LOG.warn("pruning cache {} stopped: {}; fix: check the cache folder's permissions", cache.prefix(),
+                    e.toString());
+            return new CachePruner.Result(0, 0, 0, 0);
+        }
+    }
+
+    public Precompiler precompiler() {
+        return new Precompiler(commands, runtime, cache, config.pycValidation(),
+                host.settings().resolver().root(), scriptEnv);
+    }
+
+    /** Warms the cache on a background thread (option precompile), so not even the first request pays. */
+    public void precompileInBackground() {
+        Thread t = new Thread(() -> {
+            try {
+                long start = System.nanoTime();
+                Precompiler.Summary s = precompiler().run(Precompiler.Progress.NONE);
+                LOG.info("precompiled {} scripts in {} ms: {} modules compiled, {} already fresh, {} errors",
+                        s.scripts(), (System.nanoTime() - start) / 1_000_000, s.compiled(), s.fresh(),
+                        s.errors().size() + s.failures().size());
+                s.errors().forEach(e -> LOG.warn("precompile: {}", e));
+                s.failures().forEach(e -> LOG.warn("precompile: {}", e));
+            } catch (IOException e) {
+                LOG.warn("precompile stopped: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kiln-precompile");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The variables every script starts from: the passed-through ones, then the configured ones. */
+    static Map<String, String> baseEnvironment(KilnConfig config, Map<String, String> hostEnv) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (config.passEnv().contains("*")) {
+            env.putAll(hostEnv);
+        } else {
+            for (String name : config.passEnv()) {
+                String v = hostEnv.get(name);
+                if (v != null) {
+                    env.put(name, v);
+                }
+            }
+        }
+        env.remove("PYTHONDONTWRITEBYTECODE"); // Kiln decides about bytecode, never an inherited variable
+        env.putAll(config.env());
+        return env;
+    }
+
+    /** Probes the configured Python and every Python named by a shebang in the scripts folder. */
+    private void discoverInterpreters(Path scripts) {
+        TreeSet<String> commands = new TreeSet<>();
+        commands.add(config.python());
+        try (Stream<Path> files = Files.walk(scripts, 4)) {
+            files.filter(Files::isRegularFile).limit(2000).forEach(f -> {
+                try {
+                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter)
+                            .filter(InterpreterRegistry::isPythonName).ifPresent(commands::add);
+                } catch (IOException e) {
+                    // unreadable scripts are reported when requested
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("cannot list scripts folder {}: {}", scripts, e.getMessage());
+        }
+        for (String c : commands) {
+            interpreters.lookup(c);
+        }
+    }
+
+    /** The startup summary: where scripts and cache are, and each interpreter found. */
+    public void logStartup(String url) {
+        if (url != null) {
+            LOG.info("Kiln {} serving {}cgi-bin/", VERSION, url);
+        }
+        LOG.info("scripts folder: {}", host.settings().resolver().root());
+        LOG.info("cache folder: {} ({})", cache.root(), cache.mode().word());
+        List<PythonInterpreter> found = List.copyOf(interpreters.known());
+        if (found.isEmpty()) {
+            LOG.warn("no Python interpreter found; Python scripts will fail; fix: install python3 or set --python");
+        }
+        for (PythonInterpreter p : found) {
+            LOG.info("python {}: {} version {} cache tag {}{}", p.command(), p.executable(), p.version(),
+                    p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), p.cacheable() ? "" : " (not cached: needs 3.8+)");
+        }
+    }
+
+    public KilnConfig config() {
+        return config;
+    }
+
+    public CgiHost host() {
+        return host;
+    }
+
+    public BytecodeCache cache() {
+        return cache;
+    }
+
+    public InterpreterRegistry interpreters() {
+        return interpreters;
+    }
+
+    public ScriptCommands commands() {
+        return commands;
+    }
+
+    public PythonRuntime runtime() {
+        return runtime;
+    }
+
+    public Map<String, String> scriptEnvironment() {
+        return scriptEnv;
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+    }
+
+    private static String versionFromManifest() {
+        String v = Kiln.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0" : v;
+    }
+}

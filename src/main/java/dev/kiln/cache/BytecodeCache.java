@@ -1,0 +1,277 @@
+package dev.kiln.cache;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kiln's one shared bytecode cache: a folder outside the scripts' folders that holds every compiled entry
+ * script and module, for every interpreter (files are named by cache tag, so versions never clash).
+ *
+ * <p>It knows whether it can be used ({@link #mode()}), checks itself again every few seconds while it cannot,
+ * logs each cause of failure once with its fix, and logs the recovery once. It never lets bytecode be loaded
+ * from a folder another user could write to.
+ */
+public final class BytecodeCache {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.cache");
+    private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile(
+            "(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
+    private static final long RECHECK_NANOS = 3_000_000_000L;
+    private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
+
+    private final Path root;
+    private final Path prefix;
+    private final ProcessUser user;
+    private final CacheDiagnostics diagnostics;
+    private final Map<CacheProblem.Key, CacheProblem> problems = new ConcurrentHashMap<>();
+    private final Map<String, ScriptStats> stats = new ConcurrentHashMap<>();
+
+    private volatile CacheMode mode = CacheMode.OFF;
+    private volatile String lastError;
+    private volatile long nextCheckNanos;
+    private volatile boolean insecure;
+
+    public BytecodeCache(Path root) {
+        this(root, ProcessUser.current());
+    }
+
+    BytecodeCache(Path root, ProcessUser user) {
+        this.root = root.toAbsolutePath().normalize();
+        this.prefix = this.root.resolve("py");
+        this.user = user;
+        this.diagnostics = new CacheDiagnostics(user);
+        check();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The folder given to CPython as its pycache prefix. */
+    public Path prefix() {
+        return prefix;
+    }
+
+    public ProcessUser user() {
+        return user;
+    }
+
+    /** What scripts may do with the cache now. Cheap; while it is not writable, it re-checks every few seconds. */
+    public CacheMode mode() {
+        if ((mode != CacheMode.RW || !problems.isEmpty()) && System.nanoTime() >= nextCheckNanos) {
+            check();
+        }
+        return mode;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public List<CacheProblem> problems() {
+        return List.copyOf(problems.values());
+    }
+
+    /** Counters of one script (by its path below the scripts folder). */
+    public ScriptStats stats(String script) {
+        return stats.computeIfAbsent(script, k -> new ScriptStats());
+    }
+
+    /** One more request for a Python script. */
+    public void countRequest(String script) {
+        stats(script).requests.increment();
+    }
+
+    public Map<String, ScriptStats> allStats() {
+        return Map.copyOf(stats);
+    }
+
+    /**
+     * Takes one marker line from Kiln's Python loader ({@code stats ...} or {@code cache-error ...}).
+     *
+     * @param script the script's path below the scripts folder, for the counters
+     */
+    public void report(String script, String line) {
+        Map<String, String> f = fields(line);
+        if (line.startsWith("stats ")) {
+            stats(script).record(num(f.get("compiled")), num(f.get("cached")), num(f.get("shipped")),
+                    num(f.get("compile_us")));
+        } else if (line.startsWith("cache-error ") && f.containsKey("path")) {
+            Path path = Path.of(f.get("path"));
+            Path dir = f.containsKey("dir") ? Path.of(f.get("dir")) : CacheDiagnostics.nearestExisting(path);
+            problem(new CacheProblem(f.getOrDefault("op", "write"), f.getOrDefault("errno", "EIO"), path, dir));
+            nextCheckNanos = System.nanoTime(); // look at the root again on the next request
+        }
+    }
+
+    /** Re-examines the cache folder now: safety first, then whether it can be written, then read. */
+    public synchronized void check() {
+        nextCheckNanos = System.nanoTime() + RECHECK_NANOS;
+        CacheMode before = mode;
+        mode = examine();
+        resolveRecovered();
+        if (before != CacheMode.RW && mode == CacheMode.RW && lastError != null) {
+            LOG.info("cache {} is writable again: caching resumed", root);
+        }
+        if (mode == CacheMode.RW && problems.isEmpty()) {
+            lastError = null;
+        }
+    }
+
+    private CacheMode examine() {
+        try {
+            if (!Files.isDirectory(root)) {
+                Files.createDirectories(root.getParent());
+                Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PRIVATE));
+                LOG.info("created cache folder {} (mode 0700, owner {})", root, user.name());
+            }
+        } catch (IOException e) {
+            return failed("mkdir", root, e, CacheMode.OFF);
+        }
+        String unsafe = unsafeReason(root);
+        if (unsafe != null) {
+            if (!insecure) {
+                insecure = true;
+                lastError = "unsafe: " + unsafe;
+                LOG.error("cache {} is not safe to load bytecode from: {}; bytecode is code, so Kiln runs scripts "
+                        + "uncached until it is fixed; fix: chown {} {} && chmod 700 {}", root, unsafe, user.name(),
+                        root, root);
+            }
+            return CacheMode.OFF;
+        }
+        if (insecure) {
+            insecure = false;
+            LOG.info("cache {} is private again", root);
+        }
+        try {
+            if (!Files.isDirectory(prefix)) {
+                Files.createDirectory(prefix, PosixFilePermissions.asFileAttribute(PRIVATE));
+            }
+        } catch (IOException e) {
+            return failed("mkdir", prefix, e, Files.isDirectory(prefix) ? CacheMode.RO : CacheMode.OFF);
+        }
+        Path probe = prefix.resolve(".kiln-probe-" + ProcessHandle.current().pid());
+        try {
+            Files.deleteIfExists(probe);
+            Files.createFile(probe, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+            Files.delete(probe);
+            forget("probe", prefix);
+            return CacheMode.RW;
+        } catch (IOException e) {
+            CacheMode fallback = Files.isReadable(prefix) && Files.isExecutable(prefix) ? CacheMode.RO : CacheMode.OFF;
+            return failed("probe", prefix, e, fallback);
+        }
+    }
+
+    /** Null when the folder is private to Kiln's user (or root); otherwise why it is not. */
+    private String unsafeReason(Path dir) {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != user.uid() && owner != 0) {
+                return "owned by uid " + owner + ", not by " + user.name() + " (uid " + user.uid() + ")";
+            }
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                return "writable by other users (mode " + PosixFilePermissions.toString(perms) + ")";
+            }
+            if (Files.isSymbolicLink(dir)) {
+                return "a symbolic link";
+            }
+            return null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // cannot tell: the write probe will report what is wrong
+        }
+    }
+
+    private CacheMode failed(String op, Path path, IOException e, CacheMode fallback) {
+        String errno = CacheDiagnostics.errno(e);
+        problem(new CacheProblem(op, errno, path, CacheDiagnostics.nearestExisting(path)));
+        return fallback;
+    }
+
+    private void problem(CacheProblem p) {
+        if (problems.putIfAbsent(p.key(), p) != null) {
+            return; // already logged while it lasts
+        }
+        String line = diagnostics.describe(p, root);
+        lastError = line;
+        if (p.errno().equals("EROFS") && p.op().equals("probe")) {
+            LOG.info("cache {} is on a read-only filesystem: using its bytecode as is, compiling what it lacks in "
+                    + "memory ({})", root, line);
+        } else {
+            LOG.warn("cache {}; scripts keep running, uncached where needed", line);
+        }
+    }
+
+    private void forget(String op, Path dir) {
+        problems.keySet().removeIf(k -> k.op().equals(op) && k.dir().equals(dir));
+    }
+
+    /** Drops problems whose folder is usable again, logging each recovery once. */
+    private void resolveRecovered() {
+        for (CacheProblem p : problems.values()) {
+            if (p.op().equals("probe")) {
+                continue; // the probe forgets its own problem when it succeeds
+            }
+            boolean fixed = Files.isDirectory(p.dir()) ? isWritableDir(p.dir()) : !Files.exists(p.dir());
+            if (fixed) {
+                problems.remove(p.key());
+                LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op(),
+                        p.errno());
+            }
+        }
+    }
+
+    private static boolean isWritableDir(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        Path probe = dir.resolve(".kiln-probe-" + ProcessHandle.current().pid());
+        try {
+            Files.deleteIfExists(probe);
+            Files.createFile(probe);
+            Files.delete(probe);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Parses {@code key=value} words; a value runs to the next known key, so paths may contain spaces. */
+    static Map<String, String> fields(String line) {
+        Map<String, String> out = new java.util.HashMap<>();
+        java.util.regex.Matcher m = FIELD.matcher(line);
+        int valueStart = -1;
+        String key = null;
+        while (m.find()) {
+            if (key != null) {
+                out.put(key, line.substring(valueStart, m.start()));
+            }
+            key = m.group(1);
+            valueStart = m.end();
+        }
+        if (key != null) {
+            out.put(key, line.substring(valueStart));
+        }
+        return out;
+    }
+
+    private static long num(String s) {
+        try {
+            return s == null ? 0 : Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.kiln.cgi;
+
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * Builds a script's environment from scratch (RFC 3875 section 4.1, plus what scripts written for Apache
+ * expect). Nothing of Kiln's own environment gets in except the names the operator chose to pass.
+ */
+public final class CgiEnvironment {
+    /** Headers that never become variables: httpoxy (CVE-2016-5388), and what CONTENT_* already carry. */
+    private static final List<String> NEVER = List.of("PROXY", "CONTENT_TYPE", "CONTENT_LENGTH");
+
+    private final Map<String, String> base;
+    private final boolean passAuthorization;
+    private final Pattern headerFilter;
+    private final String serverSoftware;
+
+    /**
+     * @param base              the variables every script gets: passed-through and configured ones
+     * @param passAuthorization whether Authorization becomes HTTP_AUTHORIZATION (Apache's CGIPassAuth)
+     * @param headerFilter      when non-null, only headers whose names match it become HTTP_* variables
+     */
+    public CgiEnvironment(Map<String, String> base, boolean passAuthorization, Pattern headerFilter,
+                          String serverSoftware) {
+        this.base = Map.copyOf(base);
+        this.passAuthorization = passAuthorization;
+        this.headerFilter = headerFilter;
+        this.serverSoftware = serverSoftware;
+    }
+
+    /**
+     * The complete environment for one request.
+     *
+     * @param scriptName    SCRIPT_NAME: the URL path of the script (context, servlet path and script segments)
+     * @param contentLength the body length when it is known (for a spooled chunked body, the spooled size), or -1
+     * @param queryString   QUERY_STRING as it is to be seen (for a local redirect, the Location's)
+     */
+    public Map<String, String> build(HttpServletRequest req, ResolvedScript script, String scriptName,
+                                     String documentRoot, long contentLength, String queryString) {
+        Map<String, String> env = new LinkedHashMap<>(64);
+        env.putAll(base);
+        env.put("GATEWAY_INTERFACE", "CGI/1.1");
+        env.put("SERVER_SOFTWARE", serverSoftware);
+        env.put("SERVER_NAME", req.getServerName());
+        env.put("SERVER_PORT", Integer.toString(req.getServerPort()));
+        env.put("SERVER_PROTOCOL", req.getProtocol());
+        env.put("SERVER_ADDR", nz(req.getLocalAddr()));
+        env.put("REQUEST_METHOD", req.getMethod());
+        env.put("REQUEST_SCHEME", req.getScheme());
+        if (req.isSecure()) {
+            env.put("HTTPS", "on");
+        }
+        env.put("REQUEST_URI", requestUri(req));
+        env.put("SCRIPT_NAME", scriptName);
+        env.put("SCRIPT_FILENAME", script.file().toString());
+        env.put("DOCUMENT_ROOT", documentRoot);
+        env.put("PATH_INFO", script.pathInfo());
+        if (!script.pathInfo().isEmpty()) {
+            // RFC 3875 4.1.6: the path info mapped onto the document tree; like Apache, relative to the root
+            env.put("PATH_TRANSLATED", documentRoot + script.pathInfo());
+        }
+        env.put("QUERY_STRING", queryString == null ? "" : queryString);
+        env.put("REMOTE_ADDR", nz(req.getRemoteAddr()));
+        env.put("REMOTE_HOST", nz(req.getRemoteHost()));
+        env.put("REMOTE_PORT", Integer.toString(req.getRemotePort()));
+        if (req.getAuthType() != null && req.getRemoteUser() != null) {
+            env.put("AUTH_TYPE", req.getAuthType());
+            env.put("REMOTE_USER", req.getRemoteUser());
+        }
+        if (contentLength >= 0) {
+            env.put("CONTENT_LENGTH", Long.toString(contentLength));
+        }
+        String contentType = req.getContentType();
+        if (contentType != null) {
+            env.put("CONTENT_TYPE", contentType);
+        }
+        addHeaders(req, env);
+        return env;
+    }
+
+    private void addHeaders(HttpServletRequest req, Map<String, String> env) {
+        Enumeration<String> names = req.getHeaderNames();
+        if (names == null) {
+            return;
+        }
+        for (String name : Collections.list(names)) {
+            if (name.indexOf('_') >= 0) {
+                continue; // would collide with its '-' twin; Apache 2.4 drops these too
+            }
+            String var = name.toUpperCase(Locale.ROOT).replace('-', '_');
+            if (NEVER.contains(var) || (var.equals("AUTHORIZATION") && !passAuthorization)) {
+                continue;
+            }
+            if (headerFilter != null && !headerFilter.matcher(name).matches()) {
+                continue;
+            }
+            String separator = var.equals("COOKIE") ? "; " : ", ";
+            String joined = String.join(separator, Collections.list(req.getHeaders(name)));
+            env.merge("HTTP_" + var, joined, (a, b) -> a + separator + b);
+        }
+    }
+
+    private static String requestUri(HttpServletRequest req) {
+        String uri = req.getRequestURI();
+        String q = req.getQueryString();
+        return q == null ? uri : uri + "?" + q;
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.kiln.cgi;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import dev.kiln.run.StderrSink;
+
+/** Decides how a script runs: which interpreter, which arguments, what extra environment. */
+@FunctionalInterface
+public interface CommandPlanner {
+
+    /**
+     * How to run one script, or why it may not run.
+     *
+     * @param argv    the full command (interpreter first), or null when refused
+     * @param env     variables added to (or, with a null value, removed from) the CGI environment
+     * @param sink    receives Kiln's own marker lines from the script's stderr
+     * @param refusal why the script may not run (the caller answers 403), or null
+     */
+    record Plan(List<String> argv, Map<String, String> env, StderrSink sink, String refusal) {
+        public static Plan refuse(String why) {
+            return new Plan(null, Map.of(), StderrSink.NONE, why);
+        }
+
+        public boolean refused() {
+            return refusal != null;
+        }
+    }
+
+    /**
+     * @param script the script file (inside the scripts folder)
+     * @param args   command-line words for the script (RFC 3875 4.4), usually none
+     */
+    Plan plan(Path script, List<String> args);
+}

@@ -1,0 +1,63 @@
+package dev.kiln.cgi;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+import jakarta.servlet.http.HttpServletResponse;
+
+/** The short pages Kiln answers errors with: the status and the request's path, never a file path or trace. */
+public final class ErrorPage {
+    private ErrorPage() {
+    }
+
+    public static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 413 -> "Content Too Large";
+            case 500 -> "Internal Server Error";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            default -> "Error";
+        };
+    }
+
+    /** Sends the page unless the response is already committed (then there is nothing left to say). */
+    public static void send(HttpServletResponse resp, int status, String requestPath) throws IOException {
+        if (resp.isCommitted()) {
+            return;
+        }
+        resp.reset();
+        resp.setStatus(status);
+        resp.setContentType("text/html;charset=utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        String title = status + " " + reason(status);
+        String body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body>\n<h1>" + title
+                + "</h1>\n<p>" + escape(requestPath) + "</p>\n</body></html>\n";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        resp.setContentLength(bytes.length);
+        resp.getOutputStream().write(bytes);
+    }
+
+    public static String escape(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '&' -> b.append("&amp;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&#39;");
+                default -> b.append(c);
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kiln.cgi;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * The request body as the script will read it. A body with a Content-Length is streamed straight through,
+ * never held in memory. A chunked body has no length, but CGI needs CONTENT_LENGTH, so it is spooled to a
+ * temporary file first, up to the body limit.
+ */
+final class RequestBody implements AutoCloseable {
+    private final InputStream stream;
+    private final long length;
+    private final Path spool;
+    private final boolean tooLarge;
+
+    private RequestBody(InputStream stream, long length, Path spool, boolean tooLarge) {
+        this.stream = stream;
+        this.length = length;
+        this.spool = spool;
+        this.tooLarge = tooLarge;
+    }
+
+    static RequestBody of(HttpServletRequest req, Path spoolDir, long maxBody) throws IOException {
+        long declared = req.getContentLengthLong();
+        if (declared >= 0) {
+            return new RequestBody(declared == 0 ? null : req.getInputStream(), declared, null, false);
+        }
+        if (req.getHeader("Transfer-Encoding") == null) {
+            return new RequestBody(null, -1, null, false); // no body at all
+        }
+        Files.createDirectories(spoolDir);
+        Path file = Files.createTempFile(spoolDir, "body-", ".tmp");
+        long total = 0;
+        try (InputStream in = req.getInputStream(); OutputStream out = Files.newOutputStream(file)) {
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                total += n;
+                if (total > maxBody) {
+                    Files.deleteIfExists(file);
+                    return new RequestBody(null, -1, null, true);
+                }
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        return new RequestBody(Files.newInputStream(file), total, file, false);
+    }
+
+    /** The body to copy to the script's stdin, or null when there is none. */
+    InputStream stream() {
+        return stream;
+    }
+
+    /** CONTENT_LENGTH, or -1 when the request has no body. */
+    long length() {
+        return length;
+    }
+
+    boolean tooLarge() {
+        return tooLarge;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (spool != null) {
+            stream.close();
+            Files.deleteIfExists(spool);
+        }
+    }
+}

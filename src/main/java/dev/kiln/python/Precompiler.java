@@ -1,0 +1,179 @@
+package dev.kiln.python;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import dev.kiln.cache.BytecodeCache;
+import dev.kiln.cache.CacheMode;
+import dev.kiln.config.PycValidation;
+
+/**
+ * Compiles every Python script under the scripts folder, and the modules each imports, into the cache, with
+ * the interpreter each script would run with. Import resolution happens in Kiln's Python helper, the way Python
+ * would resolve it for that script, without running any of the scripts' code.
+ */
+public final class Precompiler {
+
+    /** Totals of one precompile run; {@code errors} lists {@code file:line: message}. */
+    public record Summary(int scripts, int compiled, int fresh, List<String> errors, List<String> failures) {
+        public boolean ok() {
+            return errors.isEmpty() && failures.isEmpty();
+        }
+    }
+
+    /** Receives progress: {@code done} of {@code total} scripts, the one being compiled now. */
+    public interface Progress {
+        void update(int done, int total, String current);
+
+        Progress NONE = (d, t, c) -> { };
+    }
+
+    private final ScriptCommands commands;
+    private final PythonRuntime runtime;
+    private final BytecodeCache cache;
+    private final PycValidation validation;
+    private final Path scriptsRoot;
+    private final Map<String, String> scriptEnv;
+
+    public Precompiler(ScriptCommands commands, PythonRuntime runtime, BytecodeCache cache, PycValidation validation,
+                       Path scriptsRoot, Map<String, String> scriptEnv) {
+        this.commands = commands;
+        this.runtime = runtime;
+        this.cache = cache;
+        this.validation = validation;
+        this.scriptsRoot = scriptsRoot;
+        this.scriptEnv = scriptEnv;
+    }
+
+    /** Every file under the folder that would run as Python, grouped by interpreter and its flags. */
+    Map<List<String>, List<Path>> pythonScripts() throws IOException {
+        Map<List<String>, List<Path>> groups = new LinkedHashMap<>();
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(scriptsRoot)) {
+            files = walk.filter(Files::isRegularFile).filter(this::visible).sorted().toList();
+        }
+        for (Path f : files) {
+            Optional<ScriptCommands.PythonTarget> t = commands.pythonFor(f);
+            if (t.isEmpty() || !t.get().interpreter().cacheable()) {
+                continue;
+            }
+            List<String> cmd = new ArrayList<>();
+            cmd.add(t.get().interpreter().executable().toString());
+            // only the flags that change where bytecode goes (-O, -OO) matter for compiling
+            t.get().args().stream().filter(a -> a.equals("-O") || a.equals("-OO")).forEach(cmd::add);
+            groups.computeIfAbsent(cmd, k -> new ArrayList<>()).add(f);
+        }
+        return groups;
+    }
+
+    private boolean visible(Path file) {
+        for (Path part : scriptsRoot.relativize(file)) {
+            String n = part.toString();
+            if (n.startsWith(".") || n.equals("__pycache__")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public Summary run(Progress progress) throws IOException, InterruptedException {
+        if (cache.mode() != CacheMode.RW) {
+            return new Summary(0, 0, 0, List.of(), List.of("cache " + cache.root() + " is not writable ("
+                    + cache.lastError() + ")"));
+        }
+        Map<List<String>, List<Path>> groups = pythonScripts();
+        int total = groups.values().stream().mapToInt(List::size).sum();
+        int[] done = {0};
+        int compiled = 0;
+        int fresh = 0;
+        List<String> errors = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (Map.Entry<List<String>, List<Path>> g : groups.entrySet()) {
+            List<String> cmd = new ArrayList<>(g.getKey());
+            cmd.add(runtime.precompiler().toString());
+            cmd.add(validation.word());
+            cmd.add(scriptsRoot.toString());
+            g.getValue().forEach(p -> cmd.add(p.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(scriptsRoot.toFile());
+            pb.environment().clear();
+            pb.environment().putAll(scriptEnv);
+            pb.environment().remove("PYTHONDONTWRITEBYTECODE");
+            pb.environment().put("PYTHONPYCACHEPREFIX", cache.prefix().toString());
+            pb.redirectError(ProcessBuilder.Redirect.PIPE);
+            Process proc = pb.start();
+            proc.getOutputStream().close();
+            StringBuilder stderr = new StringBuilder();
+            Thread errPump = new Thread(() -> {
+                try {
+                    stderr.append(new String(proc.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    // reported through the exit code
+                }
+            }, "kiln-precompile-stderr");
+            errPump.start();
+            int base = done[0];
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(proc.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    Map<String, String> ev = dev.kiln.cache.PrecompileEvents.parse(line);
+                    switch (ev.getOrDefault("event", "")) {
+                        case "script" -> {
+                            done[0] = base + Integer.parseInt(ev.getOrDefault("index", "1")) - 1;
+                            progress.update(done[0], total, scriptsRoot.relativize(Path.of(ev.get("path"))).toString());
+                        }
+                        case "error" -> errors.add(ev.get("path") + ":" + (ev.get("line") == null ? "?" : ev.get("line"))
+                                + ": " + ev.get("message"));
+                        case "summary" -> {
+                            compiled += Integer.parseInt(ev.getOrDefault("compiled", "0"));
+                            fresh += Integer.parseInt(ev.getOrDefault("fresh", "0"));
+                        }
+                        default -> {
+                            // compiled events and anything newer: counted in the summary
+                        }
+                    }
+                }
+            }
+            int exit = proc.waitFor();
+            errPump.join();
+            done[0] = base + g.getValue().size();
+            progress.update(done[0], total, "");
+            for (String l : stderr.toString().lines().toList()) {
+                if (l.startsWith("\u001ekiln:")) {
+                    cache.report("(precompile)", l.substring(6));
+                }
+            }
+            if (exit != 0 && exit != 1) {
+                failures.add(String.join(" ", g.getKey()) + " exited with status " + exit + ": "
+                        + stderr.toString().strip().lines().reduce((a, b) -> b).orElse(""));
+            }
+        }
+        return new Summary(total, compiled, fresh, List.copyOf(errors), List.copyOf(failures));
+    }
+
+    /** A progress bar on a terminal, nothing otherwise (the summary says it all). */
+    public static Progress bar(PrintStream out) {
+        return (done, total, current) -> {
+            int width = 30;
+            int filled = total == 0 ? width : done * width / total;
+            String name = current.length() > 40 ? "..." + current.substring(current.length() - 37) : current;
+            out.print("\r[" + "#".repeat(filled) + " ".repeat(width - filled) + "] " + done + "/" + total + " "
+                    + name + " ".repeat(Math.max(0, 40 - name.length())));
+            if (done == total) {
+                out.println();
+            }
+            out.flush();
+        };
+    }
+}

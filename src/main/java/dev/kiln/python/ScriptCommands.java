@@ -1,0 +1,157 @@
+package dev.kiln.python;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.kiln.cache.BytecodeCache;
+import dev.kiln.cache.CacheMode;
+import dev.kiln.cgi.CommandPlanner;
+import dev.kiln.cgi.Shebang;
+import dev.kiln.config.PycValidation;
+
+/**
+ * Decides each script's command line. A shebang names the interpreter (its arguments honoured, {@code env NAME}
+ * looked up on the scripts' PATH); a {@code .py} file without one uses the configured Python; anything else
+ * runs with the configured executable, or not at all. Every Python script, by extension or by shebang, goes
+ * through Kiln's bootstrap so its bytecode and that of its imports come from the shared cache.
+ */
+public final class ScriptCommands implements CommandPlanner {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.python");
+
+    private final InterpreterRegistry interpreters;
+    private final String defaultPython;
+    private final List<String> executable;
+    private final PythonRuntime runtime;
+    private final BytecodeCache cache;
+    private final PycValidation validation;
+    private final Path scriptsRoot;
+    private final Set<Path> warnedNoCache = ConcurrentHashMap.newKeySet();
+
+    public ScriptCommands(InterpreterRegistry interpreters, String defaultPython, List<String> executable,
+                          PythonRuntime runtime, BytecodeCache cache, PycValidation validation, Path scriptsRoot) {
+        this.interpreters = interpreters;
+        this.defaultPython = defaultPython;
+        this.executable = List.copyOf(executable);
+        this.runtime = runtime;
+        this.cache = cache;
+        this.validation = validation;
+        this.scriptsRoot = scriptsRoot;
+    }
+
+    /** A Python script's interpreter and the interpreter arguments its shebang gives. */
+    public record PythonTarget(PythonInterpreter interpreter, List<String> args) {
+    }
+
+    /** The interpreter a script runs with, when it is a Python script whose interpreter works. */
+    public Optional<PythonTarget> pythonFor(Path script) throws IOException {
+        Optional<Shebang> shebang = Shebang.read(script);
+        if (shebang.isPresent()) {
+            Shebang named = shebang.get().viaEnv().orElse(shebang.get());
+            if (!InterpreterRegistry.isPythonName(named.interpreter())) {
+                return Optional.empty();
+            }
+            return interpreters.lookup(named.interpreter()).map(py -> new PythonTarget(py, named.args()));
+        }
+        if (script.getFileName().toString().endsWith(".py")) {
+            return interpreters.lookup(defaultPython).map(py -> new PythonTarget(py, List.of()));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Plan plan(Path script, List<String> args) {
+        Optional<Shebang> shebang;
+        try {
+            shebang = Shebang.read(script);
+        } catch (IOException e) {
+            return Plan.refuse("cannot read it: " + e.getMessage() + "; fix: make it readable by the user Kiln runs as");
+        }
+        CacheMode mode = cache.mode();
+        if (shebang.isPresent()) {
+            Shebang sb = shebang.get();
+            Shebang named = sb.viaEnv().orElse(sb);
+            if (InterpreterRegistry.isPythonName(named.interpreter())) {
+                Optional<PythonInterpreter> py = interpreters.lookup(named.interpreter());
+                if (py.isPresent()) {
+                    return python(py.get(), named.args(), script, args, mode);
+                }
+            }
+            List<String> argv = new ArrayList<>(sb.args().size() + args.size() + 2);
+            argv.add(sb.interpreter());
+            argv.addAll(sb.args());
+            argv.add(script.toString());
+            argv.addAll(args);
+            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null);
+        }
+        if (script.getFileName().toString().endsWith(".py")) {
+            Optional<PythonInterpreter> py = interpreters.lookup(defaultPython);
+            if (py.isEmpty()) {
+                return Plan.refuse("the configured python '" + defaultPython + "' cannot be run ("
+                        + interpreters.failure(defaultPython) + "); fix: set the python option to a working interpreter");
+            }
+            return python(py.get(), List.of(), script, args, mode);
+        }
+        if (!executable.isEmpty()) {
+            List<String> argv = new ArrayList<>(executable);
+            argv.add(script.toString());
+            argv.addAll(args);
+            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null);
+        }
+        return Plan.refuse("it has no #! line and is not a .py file; fix: add a shebang line such as "
+                + "#!/bin/sh, or set the executable option");
+    }
+
+    private Plan python(PythonInterpreter py, List<String> interpreterArgs, Path script, List<String> args,
+                        CacheMode mode) {
+        String relative = scriptsRoot.relativize(script).toString();
+        if (!py.cacheable()) {
+            mode = CacheMode.OFF;
+        }
+        if (interpreterArgs.contains("-B") || interpreterArgs.contains("-E") || interpreterArgs.contains("-I")) {
+            if (warnedNoCache.add(script)) {
+                LOG.warn("{}: its shebang passes {} to Python, which {}; it runs correctly but recompiles on every "
+                        + "request; fix: remove that flag from the #! line", script, interpreterArgs,
+                        interpreterArgs.contains("-B") ? "turns bytecode caching off"
+                                : "makes Python ignore Kiln's cache location (PYTHONPYCACHEPREFIX)");
+            }
+        }
+        List<String> argv = new ArrayList<>(interpreterArgs.size() + args.size() + 6);
+        argv.add(py.executable().toString());
+        argv.addAll(interpreterArgs);
+        argv.add(runtime.boot().toString());
+        argv.add(mode.word());
+        argv.add(validation.word());
+        argv.add(scriptsRoot.toString());
+        argv.add(script.toString());
+        argv.addAll(args);
+        cache.countRequest(relative);
+        return new Plan(argv, pythonEnv(mode), line -> cache.report(relative, line), null);
+    }
+
+    private Map<String, String> pythonEnv(CacheMode mode) {
+        Map<String, String> env = new HashMap<>();
+        if (mode == CacheMode.OFF) {
+            env.put("PYTHONPYCACHEPREFIX", null);
+            env.put("PYTHONDONTWRITEBYTECODE", "1");
+        } else {
+            env.put("PYTHONPYCACHEPREFIX", cache.prefix().toString());
+            env.put("PYTHONDONTWRITEBYTECODE", null);
+        }
+        return env;
+    }
+
+    /** Non-Python scripts that start Python still keep its bytecode out of the scripts' folders. */
+    private Map<String, String> plainEnv(CacheMode mode) {
+        return mode == CacheMode.RW ? pythonEnv(mode) : pythonEnv(CacheMode.OFF);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.kiln.run;
+
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * At most {@code maxRunning} scripts at once; up to {@code maxQueued} more wait, each for at most
+ * {@code queueTimeout}. Anything beyond is refused at once, so an overload cannot pile up threads.
+ */
+public final class RunLimiter {
+    private final Semaphore slots;
+    private final int maxRunning;
+    private final int maxQueued;
+    private final Duration queueTimeout;
+    private final AtomicInteger waiting = new AtomicInteger();
+
+    public RunLimiter(int maxRunning, int maxQueued, Duration queueTimeout) {
+        this.slots = new Semaphore(maxRunning, true);
+        this.maxRunning = maxRunning;
+        this.maxQueued = maxQueued;
+        this.queueTimeout = queueTimeout;
+    }
+
+    /** Takes a slot, waiting if allowed; false means refuse the request (503). Release with {@link #release()}. */
+    public boolean acquire() throws InterruptedException {
+        if (slots.tryAcquire()) {
+            return true;
+        }
+        if (waiting.incrementAndGet() > maxQueued) {
+            waiting.decrementAndGet();
+            return false;
+        }
+        try {
+            return slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } finally {
+            waiting.decrementAndGet();
+        }
+    }
+
+    public void release() {
+        slots.release();
+    }
+
+    public int running() {
+        return maxRunning - slots.availablePermits();
+    }
+
+    public int waiting() {
+        return waiting.get();
+    }
+
+    public int maxRunning() {
+        return maxRunning;
+    }
+
+    /** Seconds a refused client should wait before trying again. */
+    public long retryAfterSeconds() {
+        return Math.max(1, queueTimeout.toSeconds());
+    }
+}

@@ -1,0 +1,168 @@
+package dev.kiln.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.kiln.Kiln;
+import dev.kiln.config.ConfigException;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.config.Option;
+
+/** {@code java -jar kiln.jar}: parses options, then serves, precompiles or prunes. Exit code 2 for bad options. */
+public final class KilnMain {
+    private KilnMain() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, System.getenv(), System.out, System.err);
+        if (code >= 0) {
+            System.exit(code);
+        }
+    }
+
+    /** @return the exit code, or -1 when the server is running (the caller must not exit) */
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        CommandLine cli;
+        KilnConfig config;
+        try {
+            cli = CommandLine.parse(args);
+            if (cli.help()) {
+                out.print(CommandLine.usage());
+                return 0;
+            }
+            if (cli.version()) {
+                out.println("kiln " + Kiln.VERSION);
+                return 0;
+            }
+            config = resolve(cli, env);
+        } catch (ConfigException e) {
+            err.println("kiln: " + e.getMessage());
+            return 2;
+        }
+        try {
+            setLogLevel(resolveLogLevel(cli, env));
+        } catch (ConfigException e) {
+            err.println("kiln: " + e.getMessage());
+            return 2;
+        }
+        Logger log = LoggerFactory.getLogger("kiln");
+        try {
+            switch (cli.command()) {
+                case "precompile":
+                    return Commands.precompile(config, env, out);
+                case "prune":
+                    return Commands.prune(config, env, out);
+                default:
+                    KilnServer server = KilnServer.start(config, env);
+                    String host = config.bind().equals("0.0.0.0") || config.bind().isEmpty() ? "localhost"
+                            : config.bind();
+                    server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        try {
+                            server.close();
+                        } catch (Exception e) {
+                            log.warn("error while stopping: {}", e.toString());
+                        }
+                    }, "kiln-shutdown"));
+                    return -1;
+            }
+        } catch (ConfigException e) {
+            err.println("kiln: " + e.getMessage());
+            return 2;
+        } catch (BindException e) {
+            err.println("kiln: cannot listen on " + config.bind() + ":" + config.port() + ": " + e.getMessage()
+                    + "; fix: choose another --port or stop what uses it");
+            return 1;
+        } catch (Exception e) {
+            log.error("kiln could not start: {}", e.toString());
+            return 1;
+        }
+    }
+
+    /** Flags, then KILN_* environment variables, then the properties file, then defaults. */
+    static KilnConfig resolve(CommandLine cli, Map<String, String> env) {
+        List<KilnConfig.Source> sources = new ArrayList<>();
+        sources.add(new KilnConfig.Source("command line", without(cli.options(), Option.CONFIG)));
+        sources.add(new KilnConfig.Source("environment", environment(env)));
+        String explicit = cli.options().getOrDefault(Option.CONFIG.key(), env.get(Option.CONFIG.envName()));
+        Path file = Path.of(explicit != null ? explicit : Option.CONFIG.defaultValue());
+        if (Files.isRegularFile(file)) {
+            sources.add(new KilnConfig.Source(file.toString(), properties(file)));
+        } else if (explicit != null) {
+            throw new ConfigException("config file " + file + " does not exist (from --config or KILN_CONFIG)");
+        }
+        return KilnConfig.resolve(sources, env);
+    }
+
+    private static Map<String, String> environment(Map<String, String> env) {
+        Map<String, String> out = new HashMap<>();
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (!e.getKey().startsWith("KILN_") || e.getKey().equals(Option.CONFIG.envName())) {
+                continue;
+            }
+            Option match = null;
+            for (Option o : Option.values()) {
+                if (o.envName().equals(e.getKey())) {
+                    match = o;
+                }
+            }
+            if (match == null) {
+                throw new ConfigException("unknown environment variable " + e.getKey()
+                        + "; Kiln's variables are KILN_<OPTION>, see --help");
+            }
+            out.put(match.key(), e.getValue());
+        }
+        return out;
+    }
+
+    private static Map<String, String> properties(Path file) {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> out = new HashMap<>();
+        for (String name : p.stringPropertyNames()) {
+            if (name.equals(Option.CONFIG.key())) {
+                throw new ConfigException("config file " + file + " cannot name another config file");
+            }
+            out.put(name, p.getProperty(name));
+        }
+        return out;
+    }
+
+    private static String resolveLogLevel(CommandLine cli, Map<String, String> env) {
+        String v = cli.options().getOrDefault(Option.LOG_LEVEL.key(),
+                env.getOrDefault(Option.LOG_LEVEL.envName(), Option.LOG_LEVEL.defaultValue()));
+        String level = v.trim().toUpperCase(java.util.Locale.ROOT);
+        if (!List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE").contains(level)) {
+            throw new ConfigException("invalid value '" + v + "' for log-level: expected ERROR, WARN, INFO, DEBUG or TRACE");
+        }
+        return level;
+    }
+
+    private static void setLogLevel(String level) {
+        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+        }
+    }
+
+    private static Map<String, String> without(Map<String, String> m, Option o) {
+        Map<String, String> copy = new HashMap<>(m);
+        copy.remove(o.key());
+        return copy;
+    }
+}

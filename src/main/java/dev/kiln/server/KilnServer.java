@@ -1,0 +1,92 @@
+package dev.kiln.server;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import dev.kiln.Kiln;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.web.CgiServlet;
+import dev.kiln.web.IndexServlet;
+import dev.kiln.web.StatusServlet;
+
+/** The standalone server: an embedded Jetty with Kiln's three servlets. */
+public final class KilnServer implements AutoCloseable {
+    private final Server jetty;
+    private final Kiln kiln;
+    private final ServerConnector connector;
+
+    private KilnServer(Server jetty, ServerConnector connector, Kiln kiln) {
+        this.jetty = jetty;
+        this.connector = connector;
+        this.kiln = kiln;
+    }
+
+    /** Builds Kiln from the configuration and starts listening. */
+    public static KilnServer start(KilnConfig config, Map<String, String> hostEnv) throws Exception {
+        Kiln kiln = new Kiln(config, hostEnv, Path.of(System.getProperty("java.io.tmpdir")));
+        try {
+            return start(kiln);
+        } catch (Exception e) {
+            kiln.close();
+            throw e;
+        }
+    }
+
+    static KilnServer start(Kiln kiln) throws Exception {
+        KilnConfig config = kiln.config();
+        QueuedThreadPool threads = new QueuedThreadPool(Math.max(200, config.maxConcurrent() + config.maxQueued() + 16));
+        threads.setName("kiln-http");
+        Server server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(config.bind());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
+        context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
+        context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
+        server.setHandler(context);
+        server.setStopAtShutdown(false);
+        try {
+            server.start();
+        } catch (IOException e) {
+            server.stop();
+            throw e;
+        }
+        kiln.startServing();
+        return new KilnServer(server, connector, kiln);
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public Kiln kiln() {
+        return kiln;
+    }
+
+    public void join() throws InterruptedException {
+        jetty.join();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            jetty.stop();
+        } finally {
+            kiln.close();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kiln.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import dev.kiln.Kiln;
+import dev.kiln.cgi.ErrorPage;
+
+/** {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out). */
+public class IndexServlet extends HttpServlet {
+    private transient Kiln kiln;
+
+    public IndexServlet() {
+    }
+
+    public IndexServlet(Kiln kiln) {
+        this.kiln = kiln;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Kiln k = kiln != null ? kiln : (Kiln) getServletContext().getAttribute(CgiServlet.ATTRIBUTE);
+        if (k == null) {
+            resp.sendError(503, "Kiln is not started");
+            return;
+        }
+        Path root = k.host().settings().resolver().root();
+        List<String> scripts;
+        try (Stream<Path> files = Files.walk(root, 3)) {
+            scripts = files.filter(Files::isRegularFile)
+                    .filter(p -> listed(root, p))
+                    .map(p -> root.relativize(p).toString())
+                    .sorted()
+                    .limit(500)
+                    .toList();
+        }
+        String base = req.getContextPath() + "/cgi-bin/";
+        StringBuilder b = new StringBuilder(2048);
+        b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Kiln</title>\n")
+                .append("<style>body{font-family:sans-serif;max-width:42em;margin:2em auto}li{margin:.3em 0}"
+                        + "code{color:#555}</style></head><body>\n")
+                .append("<h1>Kiln</h1>\n<p>CGI scripts in <code>").append(ErrorPage.escape(root.toString()))
+                .append("</code>:</p>\n<ul>\n");
+        for (String s : scripts) {
+            String href = base + s;
+            b.append("<li><a href=\"").append(ErrorPage.escape(href)).append("\">").append(ErrorPage.escape(s))
+                    .append("</a></li>\n");
+        }
+        b.append("</ul>\n<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
+                .append("/kiln/status\">Cache status</a> (JSON)</p>\n</body></html>\n");
+        byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
+        resp.setContentType("text/html;charset=utf-8");
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
+    /** Runnable-looking files only: no hidden parts, no modules of local packages, no text files. */
+    private static boolean listed(Path root, Path file) {
+        for (Path part : root.relativize(file)) {
+            String name = part.toString();
+            if (name.startsWith(".") || name.equals("__pycache__")) {
+                return false;
+            }
+        }
+        String name = file.getFileName().toString();
+        if (name.endsWith(".txt") || name.endsWith(".md")) {
+            return false;
+        }
+        return !Files.exists(file.resolveSibling("__init__.py"));
+    }
+}

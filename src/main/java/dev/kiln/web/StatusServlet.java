@@ -1,0 +1,97 @@
+package dev.kiln.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import dev.kiln.Kiln;
+import dev.kiln.cache.BytecodeCache;
+import dev.kiln.cache.CacheProblem;
+import dev.kiln.cache.ScriptStats;
+import dev.kiln.python.PythonInterpreter;
+
+/**
+ * {@code GET /kiln/status}: the cache's folder and health, the interpreters and their tags, and per script the
+ * request, compile and cache-hit counters. Built from counters in memory; it touches no file.
+ */
+public class StatusServlet extends HttpServlet {
+    private transient Kiln kiln;
+
+    public StatusServlet() {
+    }
+
+    public StatusServlet(Kiln kiln) {
+        this.kiln = kiln;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Kiln k = kiln != null ? kiln : (Kiln) getServletContext().getAttribute(CgiServlet.ATTRIBUTE);
+        if (k == null) {
+            resp.sendError(503, "Kiln is not started");
+            return;
+        }
+        byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
+        resp.setContentType("application/json");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
+    static String render(Kiln k) {
+        BytecodeCache cache = k.cache();
+        StringBuilder b = new StringBuilder(1024);
+        b.append("{\n  \"version\": ").append(Json.string(Kiln.VERSION));
+        b.append(",\n  \"scripts\": ").append(Json.string(k.host().settings().resolver().root().toString()));
+        b.append(",\n  \"cache\": {\"folder\": ").append(Json.string(cache.root().toString()));
+        b.append(", \"prefix\": ").append(Json.string(cache.prefix().toString()));
+        String mode = cache.mode().word();
+        b.append(", \"mode\": ").append(Json.string(mode));
+        b.append(", \"writable\": ").append(mode.equals("rw"));
+        b.append(", \"healthy\": ").append(mode.equals("rw") && cache.problems().isEmpty());
+        b.append(", \"lastError\": ").append(Json.string(cache.lastError()));
+        b.append(", \"problems\": [");
+        String sep = "";
+        for (CacheProblem p : cache.problems()) {
+            b.append(sep).append("{\"op\": ").append(Json.string(p.op())).append(", \"errno\": ")
+                    .append(Json.string(p.errno())).append(", \"path\": ").append(Json.string(p.path().toString()))
+                    .append("}");
+            sep = ", ";
+        }
+        b.append("]},\n  \"interpreters\": [");
+        sep = "";
+        for (PythonInterpreter p : k.interpreters().known()) {
+            b.append(sep).append("\n    {\"command\": ").append(Json.string(p.command()))
+                    .append(", \"executable\": ").append(Json.string(p.executable().toString()))
+                    .append(", \"version\": ").append(Json.string(p.version()))
+                    .append(", \"cacheTag\": ").append(Json.string(p.cacheTag()))
+                    .append(", \"cached\": ").append(p.cacheable()).append("}");
+            sep = ",";
+        }
+        b.append("\n  ],\n  \"scripts_stats\": {");
+        sep = "";
+        Map<String, ScriptStats> sorted = new TreeMap<>(cache.allStats());
+        for (Map.Entry<String, ScriptStats> e : sorted.entrySet()) {
+            ScriptStats.Snapshot s = e.getValue().snapshot();
+            b.append(sep).append("\n    ").append(Json.string(e.getKey())).append(": {")
+                    .append("\"requests\": ").append(s.requests())
+                    .append(", \"modulesCompiled\": ").append(s.compiled())
+                    .append(", \"cacheHits\": ").append(s.cached())
+                    .append(", \"shippedHits\": ").append(s.shipped())
+                    .append(", \"compileMillis\": ").append(s.compileMicros() / 1000)
+                    .append(", \"lastRequestCompiled\": ").append(s.lastRequestCompiled())
+                    .append(", \"lastCompile\": ").append(s.lastCompileEpochMillis() == 0 ? "null"
+                            : Json.string(Instant.ofEpochMilli(s.lastCompileEpochMillis()).toString()))
+                    .append("}");
+            sep = ",";
+        }
+        b.append("\n  }\n}\n");
+        return b.toString();
+    }
+}

@@ -1,0 +1,14 @@
+# Kiln entry file. Kept tiny on purpose: CPython never caches the bytecode of
+# the file it is started with, so everything lives in kiln_loader.py (whose
+# bytecode is cached under sys.pycache_prefix like any imported module).
+# Usage: python kiln_boot.py <rw|ro|off> <timestamp|checked-hash> <scripts-root> <script> [args...]
+import sys, os
+_w = sys.dont_write_bytecode
+sys.dont_write_bytecode = _w or sys.argv[1:2] != ['rw']
+sys.path.insert(0, os.path.dirname(__file__))
+try:
+    import kiln_loader
+finally:
+    del sys.path[0]
+    sys.dont_write_bytecode = _w
+kiln_loader.main()

@@ -1,0 +1,175 @@
+package dev.kiln.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.kiln.config.KilnConfig;
+import dev.kiln.server.KilnServer;
+
+/**
+ * A real Kiln (embedded Jetty) on an ephemeral port of 127.0.0.1, serving a scripts folder the test writes.
+ * Build with {@link #builder(Path)}, set options by their Kiln names, start, then send real HTTP requests.
+ */
+public final class KilnTestServer implements AutoCloseable {
+    /** Debian's interpreter: real binary, sees dist-packages, usable by unprivileged users. */
+    public static final String DEBIAN_PYTHON = "/usr/bin/python3";
+
+    private final KilnServer server;
+    private final Path scripts;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    private KilnTestServer(KilnServer server, Path scripts) {
+        this.server = server;
+        this.scripts = scripts;
+    }
+
+    public static Builder builder(Path tempDir) {
+        return new Builder(tempDir);
+    }
+
+    /** Options by Kiln name; defaults: port 0, bind 127.0.0.1, scripts tempDir/cgi-bin, cache tempDir/cache. */
+    public static final class Builder {
+        private final Path temp;
+        private final Map<String, String> options = new HashMap<>();
+        private final Map<String, String> hostEnv = new HashMap<>();
+
+        Builder(Path temp) {
+            this.temp = temp;
+            options.put("port", "0");
+            options.put("bind", "127.0.0.1");
+            options.put("scripts", temp.resolve("cgi-bin").toString());
+            options.put("cache", temp.resolve("cache").toString());
+            options.put("python", DEBIAN_PYTHON);
+            // Tests never depend on the ambient environment: scripts see this PATH and nothing else by default.
+            hostEnv.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+            hostEnv.put("HOME", temp.toString());
+        }
+
+        public Builder option(String name, String value) {
+            options.put(name, value);
+            return this;
+        }
+
+        /** A variable in Kiln's own environment (what pass-env may pass through). */
+        public Builder hostEnv(String name, String value) {
+            hostEnv.put(name, value);
+            return this;
+        }
+
+        public Path scripts() {
+            return Path.of(options.get("scripts"));
+        }
+
+        public KilnTestServer start() throws Exception {
+            Files.createDirectories(scripts());
+            KilnConfig config = KilnConfig.resolve(List.of(new KilnConfig.Source("test", options)), hostEnv);
+            return new KilnTestServer(KilnServer.start(config, hostEnv), scripts());
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Path scripts() {
+        return scripts;
+    }
+
+    public dev.kiln.Kiln kiln() {
+        return server.kiln();
+    }
+
+    public URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+    }
+
+    /** Writes an executable script below the scripts folder and returns its path. */
+    public Path script(String relative, String content) throws IOException {
+        return writeScript(scripts, relative, content);
+    }
+
+    public static Path writeScript(Path root, String relative, String content) throws IOException {
+        Path p = root.resolve(relative);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return p;
+    }
+
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(30)).GET().build());
+    }
+
+    public HttpResponse<String> post(String pathAndQuery, String contentType, String body)
+            throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpClient client() {
+        return client;
+    }
+
+    /** Parses a flat JSON object of string values (what the test scripts print with json.dumps). */
+    public static Map<String, String> jsonStrings(String json) {
+        Map<String, String> out = new HashMap<>();
+        String s = json.strip();
+        int i = s.indexOf('{') + 1;
+        List<String> tokens = new ArrayList<>();
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '"') {
+                StringBuilder b = new StringBuilder();
+                i++;
+                while (s.charAt(i) != '"') {
+                    char ch = s.charAt(i);
+                    if (ch == '\\') {
+                        char e = s.charAt(++i);
+                        switch (e) {
+                            case 'n' -> b.append('\n');
+                            case 't' -> b.append('\t');
+                            case 'r' -> b.append('\r');
+                            case 'u' -> {
+                                b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                                i += 4;
+                            }
+                            default -> b.append(e);
+                        }
+                    } else {
+                        b.append(ch);
+                    }
+                    i++;
+                }
+                tokens.add(b.toString());
+            }
+            i++;
+        }
+        for (int k = 0; k + 1 < tokens.size(); k += 2) {
+            out.put(tokens.get(k), tokens.get(k + 1));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+    }
+}
