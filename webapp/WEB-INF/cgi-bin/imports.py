@@ -4,9 +4,9 @@
 Python puts the script's own folder first on sys.path, so the kiln_demo
 package next to this script is importable as is. The page shows where
 everything came from: this script's __name__ and __file__, the imported
-modules' __file__, and where their bytecode is cached (Kiln points
-sys.pycache_prefix at its shared cache, so a read-only cgi-bin still gets
-compiled once, not on every request).
+modules' __file__, and where their bytecode is cached: Kiln keeps it in
+its shared cache, so even a read-only cgi-bin is compiled once, not on
+every request.
 """
 import html
 import os

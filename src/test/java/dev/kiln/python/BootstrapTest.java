@@ -162,8 +162,9 @@ class BootstrapTest {
         assertThat(boom.exit()).isEqualTo(1);
         assertThat(boom.stderr()).startsWith("Traceback (most recent call last):\n  File \""
                 + py.scripts.resolve("app/boom.py") + "\", line 4, in <module>\n    helper.divide(1)\n");
-        assertThat(py.plain(py.scripts.resolve("app/hook.py").toString()).stdout()).contains("'hook', 'ZeroDiv")
-                .doesNotContain("kiln");
+        String hook = py.scripts.resolve("app/hook.py").toString();
+        assertThat(py.kiln("rw", "timestamp", hook).stdout()).startsWith("hook ZeroDivisionError [('" + hook
+                + "', '<module>', 'helper.divide(3)'), ('").endsWith("'divide', 'return a / 0')]\nsame tb True\n");
     }
 
     private static String noDate(String s) {

@@ -1,0 +1,77 @@
+package dev.kiln.testing;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+
+/**
+ * Captures what Kiln logs (logger names starting with {@code kiln}) while a test runs:
+ * {@code try (LogCapture logs = LogCapture.capture()) { ... logs.lines() ... }}.
+ * Each line is {@code LEVEL [logger] message}.
+ */
+public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Logger target;
+
+    private LogCapture(Logger target) {
+        this.target = target;
+    }
+
+    public static LogCapture capture() {
+        return capture("kiln");
+    }
+
+    public static LogCapture capture(String loggerName) {
+        Logger logger = (Logger) LoggerFactory.getLogger(loggerName);
+        LogCapture c = new LogCapture(logger);
+        c.setContext(logger.getLoggerContext());
+        c.start();
+        logger.addAppender(c);
+        return c;
+    }
+
+    @Override
+    protected void append(ILoggingEvent e) {
+        lines.add(e.getLevel() + " [" + e.getLoggerName() + "] " + e.getFormattedMessage());
+    }
+
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** Lines containing every one of the fragments. */
+    public List<String> matching(String... fragments) {
+        return lines.stream().filter(l -> {
+            for (String f : fragments) {
+                if (!l.contains(f)) {
+                    return false;
+                }
+            }
+            return true;
+        }).toList();
+    }
+
+    /** Waits up to {@code millis} for a line containing every fragment (stderr is logged asynchronously). */
+    public List<String> await(long millis, String... fragments) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < end) {
+            List<String> m = matching(fragments);
+            if (!m.isEmpty()) {
+                return m;
+            }
+            Thread.sleep(20);
+        }
+        return matching(fragments);
+    }
+
+    @Override
+    public void close() {
+        target.detachAppender(this);
+        stop();
+    }
+}
