@@ -123,18 +123,24 @@ public final class CgiHost {
                 ErrorPage.send(resp, 503, requestPath);
                 return;
             }
+            String redirect;
             try {
-                run(req, resp, script, plan, body);
+                redirect = run(req, resp, script, plan, body);
             } finally {
                 s.limiter().release();
+            }
+            if (redirect != null) {
+                // the slot is free again: a chain of local redirects holds one slot at a time
+                localRedirect(req, resp, redirect);
             }
         } finally {
             body.close();
         }
     }
 
-    private void run(HttpServletRequest req, HttpServletResponse resp, ResolvedScript script,
-                     CommandPlanner.Plan plan, RequestBody body) throws IOException, ServletException {
+    /** Runs the script and answers; returns the target of a local redirect instead, for the caller to follow. */
+    private String run(HttpServletRequest req, HttpServletResponse resp, ResolvedScript script,
+                       CommandPlanner.Plan plan, RequestBody body) throws IOException {
         String requestPath = req.getRequestURI();
         String scriptName = req.getContextPath() + nz(req.getServletPath()) + script.scriptPath();
         Map<String, String> env = s.environment().build(req, script, scriptName,
@@ -156,7 +162,7 @@ public final class CgiHost {
             LOG.error("{} {}: 500, cannot start {}: {}; fix: check that the interpreter exists and is executable",
                     req.getMethod(), requestPath, String.join(" ", plan.argv()), e.getMessage());
             ErrorPage.send(resp, 500, requestPath);
-            return;
+            return null;
         }
         try (proc) {
             proc.feedStdin(body.stream());
@@ -165,26 +171,26 @@ public final class CgiHost {
                 head = CgiResponseHead.read(proc.stdout(), s.maxHeaderSize());
             } catch (CgiResponseHead.IncompleteException e) {
                 failBeforeHeaders(req, resp, proc, e.bytesRead());
-                return;
+                return null;
             } catch (CgiResponseHead.MalformedException e) {
                 proc.stop(ScriptProcess.Stop.CLIENT_GONE);
                 LOG.warn("{} {}: 502, malformed header block from {}: {}: \"{}\"", req.getMethod(), requestPath,
                         script.file(), e.getMessage(), e.line());
                 ErrorPage.send(resp, 502, requestPath);
-                return;
+                return null;
             }
             if (head.location() != null && head.status() == 0 && head.location().startsWith("/")
                     && !head.location().startsWith("//")) {
                 drain(proc.stdout());
                 awaitExit(req, proc);
-                localRedirect(req, resp, head.location());
-                return;
+                return head.location();
             }
             respond(req, resp, proc, head);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             proc.stop(ScriptProcess.Stop.SERVER_STOPPING);
         }
+        return null;
     }
 
     private void failBeforeHeaders(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc,

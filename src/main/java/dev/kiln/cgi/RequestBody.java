@@ -27,7 +27,7 @@ final class RequestBody implements AutoCloseable {
     }
 
     static RequestBody of(HttpServletRequest req, Path spoolDir, long maxBody) throws IOException {
-        long declared = req.getContentLengthLong();
+        long declared = req.getHeader("Content-Length") == null ? -1 : req.getContentLengthLong();
         if (declared >= 0) {
             return new RequestBody(declared == 0 ? null : req.getInputStream(), declared, null, false);
         }

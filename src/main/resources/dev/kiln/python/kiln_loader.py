@@ -316,7 +316,12 @@ def _load(loader, fullname, source_path):
     # 'compiled' (and written) or 'unwritten' (compiled in memory only).
     src = [None]
     try:
-        pyc_path = _cache_from_source(source_path)
+        if fullname == '__main__' and not source_path.endswith('.py'):
+            # An entry script such as report.cgi or index: CPython would name
+            # its pyc like that of the module report.py / index.py next to it.
+            pyc_path = _cache_from_source(source_path + '.__main__.py')
+        else:
+            pyc_path = _cache_from_source(source_path)
     except NotImplementedError:
         pyc_path = None
     if pyc_path is not None:

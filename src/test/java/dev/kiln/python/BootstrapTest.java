@@ -223,6 +223,20 @@ class BootstrapTest {
     }
 
     @Test
+    void anEntryScriptWithoutPyExtensionDoesNotShareTheModulesPyc() throws Exception {
+        py.write("cgi/report.py", "X = 'module'\n");
+        String script = py.write("cgi/report.cgi", "#!/usr/bin/python3\nimport report\nprint('script', report.X)\n");
+        Files.setLastModifiedTime(Path.of(script), Files.getLastModifiedTime(py.scripts.resolve("cgi/report.py")));
+        Run first = py.kiln("rw", "timestamp", script);
+        assertThat(first.stdout()).isEqualTo("script module\n");
+        assertThat(first.stats()).containsEntry("compiled", 2L);
+        Run second = py.kiln("rw", "timestamp", script);
+        assertThat(second.stdout()).isEqualTo("script module\n");
+        assertThat(second.stats()).containsEntry("compiled", 0L).containsEntry("cached", 2L);
+        assertThat(py.pycsOfScripts()).hasSize(2);
+    }
+
+    @Test
     void checkedHashPycsAreWrittenWhenAsked() throws Exception {
         Path helper = py.scripts.resolve("app/helper.py");
         py.write("app/helper.py", "X = 1\n");

@@ -29,6 +29,7 @@ public final class KilnTestServer implements AutoCloseable {
     private final KilnServer server;
     private final Path scripts;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+            .version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER).build();
 
     private KilnTestServer(KilnServer server, Path scripts) {

@@ -1,0 +1,251 @@
+package dev.kiln.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.kiln.testing.KilnTestServer;
+import dev.kiln.testing.LogCapture;
+
+/** RFC 3875 over real HTTP: routing, the environment, the response, redirects, what runs and what not. */
+class CgiProtocolTest {
+    @TempDir
+    static Path temp;
+    static KilnTestServer kiln;
+
+    static final String ENV_DUMP = "#!/usr/bin/python3\n"
+            + "import json, os, sys\n"
+            + "body = sys.stdin.buffer.read(int(os.environ.get('CONTENT_LENGTH') or 0))\n"
+            + "env = dict(os.environ)\n"
+            + "env['_BODY'] = body.decode('latin-1')\n"
+            + "env['_ARGV'] = ' '.join(sys.argv[1:])\n"
+            + "env['_CWD'] = os.getcwd()\n"
+            + "sys.stdout.write('Content-Type: application/json\\n\\n' + json.dumps(env))\n";
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.writeString(temp.resolve("outside.txt"), "TOP-SECRET-OUTSIDE");
+        kiln = KilnTestServer.builder(temp)
+                .hostEnv("PYTHONDONTWRITEBYTECODE", "1")
+                .hostEnv("LANG", "C.UTF-8")
+                .hostEnv("SECRET_TOKEN", "do-not-leak")
+                .option("env", "KILN_TEST_EXTRA=yes,LC_ALL=C.UTF-8")
+                .start();
+        kiln.script("env.py", ENV_DUMP);
+        kiln.script("sub/dir/env.py", ENV_DUMP);
+        kiln.script("noshebang.py", ENV_DUMP.substring(ENV_DUMP.indexOf('\n') + 1));
+        kiln.script("viaenv.py", ENV_DUMP.replace("#!/usr/bin/python3", "#!/usr/bin/env python3"));
+        kiln.script("shebang-args.sh", "#!/bin/sh -e -u\necho 'Content-Type: text/plain'\necho\necho \"args=$-\"\n");
+        kiln.script("data.txt", "TOP-SECRET-DATA\n");
+        kiln.script(".hidden.py", ENV_DUMP);
+        kiln.script("status.sh", "#!/bin/sh\nprintf 'Status: 418 I am a teapot\\nContent-Type: text/plain\\n"
+                + "Set-Cookie: a=1\\nSet-Cookie: b=2\\nX-Custom: yes\\n\\nteapot'\n");
+        kiln.script("redirect-local.sh", "#!/bin/sh\nprintf 'Location: /cgi-bin/env.py?from=redirect\\n\\n'\n");
+        kiln.script("redirect-loop.sh", "#!/bin/sh\nprintf 'Location: /cgi-bin/redirect-loop.sh\\n\\n'\n");
+        kiln.script("redirect-client.sh", "#!/bin/sh\nprintf 'Location: https://example.org/x\\n\\n'\n");
+        kiln.script("redirect-301.sh", "#!/bin/sh\nprintf 'Status: 301 Moved\\nLocation: https://example.org/y\\n"
+                + "Content-Type: text/plain\\n\\nmoved'\n");
+        Files.createSymbolicLink(kiln.scripts().resolve("leak.sh"), temp.resolve("outside.txt"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kiln.close();
+    }
+
+    static Map<String, String> env(HttpResponse<String> r) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return KilnTestServer.jsonStrings(r.body());
+    }
+
+    @Test
+    void everyRfc3875MetaVariableAndTheApacheExtras() throws Exception {
+        HttpResponse<String> r = kiln.send(HttpRequest.newBuilder(kiln.uri("/cgi-bin/sub/dir/env.py/extra/p%20q?a=1&b=%20"))
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("hello body")).build());
+        Map<String, String> e = env(r);
+        Path root = kiln.scripts().toRealPath();
+        assertThat(e).containsEntry("GATEWAY_INTERFACE", "CGI/1.1")
+                .containsEntry("REQUEST_METHOD", "POST")
+                .containsEntry("SCRIPT_NAME", "/cgi-bin/sub/dir/env.py")
+                .containsEntry("PATH_INFO", "/extra/p q")
+                .containsEntry("PATH_TRANSLATED", root + "/extra/p q")
+                .containsEntry("QUERY_STRING", "a=1&b=%20")
+                .containsEntry("CONTENT_TYPE", "text/plain")
+                .containsEntry("CONTENT_LENGTH", "10")
+                .containsEntry("_BODY", "hello body")
+                .containsEntry("SERVER_NAME", "127.0.0.1")
+                .containsEntry("SERVER_PORT", Integer.toString(kiln.port()))
+                .containsEntry("SERVER_PROTOCOL", "HTTP/1.1")
+                .containsEntry("REMOTE_ADDR", "127.0.0.1")
+                .containsEntry("REQUEST_URI", "/cgi-bin/sub/dir/env.py/extra/p%20q?a=1&b=%20")
+                .containsEntry("SCRIPT_FILENAME", root.resolve("sub/dir/env.py").toString())
+                .containsEntry("DOCUMENT_ROOT", root.toString())
+                .containsEntry("SERVER_ADDR", "127.0.0.1")
+                .containsEntry("REQUEST_SCHEME", "http")
+                .containsEntry("_CWD", root.resolve("sub/dir").toString());
+        assertThat(e.get("SERVER_SOFTWARE")).startsWith("Kiln/");
+        assertThat(e).containsKeys("REMOTE_HOST", "REMOTE_PORT");
+        assertThat(Integer.parseInt(e.get("REMOTE_PORT"))).isPositive();
+        assertThat(e).doesNotContainKeys("HTTPS", "AUTH_TYPE", "REMOTE_USER");
+    }
+
+    @Test
+    void environmentIsBuiltFromScratch() throws Exception {
+        Map<String, String> e = env(kiln.get("/cgi-bin/env.py"));
+        assertThat(e).containsEntry("PATH", "/usr/local/bin:/usr/bin:/bin")
+                .containsEntry("LANG", "C.UTF-8")
+                .containsEntry("LC_ALL", "C.UTF-8")
+                .containsEntry("KILN_TEST_EXTRA", "yes")
+                .doesNotContainKeys("SECRET_TOKEN", "HOME", "PYTHONDONTWRITEBYTECODE", "PATH_TRANSLATED");
+        assertThat(e).containsEntry("PATH_INFO", "").containsEntry("QUERY_STRING", "");
+    }
+
+    @Test
+    void noBodyMeansNoContentLength() throws Exception {
+        String response = rawRequest("GET /cgi-bin/env.py HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(response).startsWith("HTTP/1.1 200").contains("\"REQUEST_METHOD\": \"GET\"")
+                .doesNotContain("CONTENT_LENGTH").doesNotContain("CONTENT_TYPE");
+    }
+
+    @Test
+    void headersBecomeHttpVariablesExceptTheDangerousOnes() throws Exception {
+        // java.net.http refuses some restricted headers; a raw socket sends exactly what a client could.
+        String raw = "GET /cgi-bin/env.py HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "X-Multi: one\r\nX-Multi: two\r\n"
+                + "Cookie: a=1\r\nCookie: b=2\r\n"
+                + "Proxy: http://evil.example:8080\r\n"
+                + "X_Underscore: collide\r\nX-Underscore: kept\r\n"
+                + "Authorization: Basic dXNlcjpwYXNz\r\n"
+                + "User-Agent: kiln-test\r\n"
+                + "Connection: close\r\n\r\n";
+        String response = rawRequest(raw);
+        String json = response.substring(response.indexOf("\r\n\r\n") + 4);
+        if (response.contains("Transfer-Encoding: chunked")) {
+            json = json.substring(json.indexOf("\r\n") + 2);
+            json = json.substring(0, json.lastIndexOf('}') + 1);
+        }
+        Map<String, String> e = KilnTestServer.jsonStrings(json);
+        assertThat(e).containsEntry("HTTP_X_MULTI", "one, two")
+                .containsEntry("HTTP_COOKIE", "a=1; b=2")
+                .containsEntry("HTTP_X_UNDERSCORE", "kept")
+                .containsEntry("HTTP_USER_AGENT", "kiln-test")
+                .containsEntry("HTTP_HOST", "127.0.0.1")
+                .doesNotContainKeys("HTTP_PROXY", "HTTP_AUTHORIZATION");
+    }
+
+    @Test
+    void queryWithoutEqualsIsNotCommandLineByDefault() throws Exception {
+        assertThat(env(kiln.get("/cgi-bin/env.py?-c+import+os")).get("_ARGV")).isEmpty();
+    }
+
+    @Test
+    void pythonWithoutShebangAndViaEnvRunAsPython() throws Exception {
+        assertThat(env(kiln.get("/cgi-bin/noshebang.py"))).containsEntry("SCRIPT_NAME", "/cgi-bin/noshebang.py");
+        assertThat(env(kiln.get("/cgi-bin/viaenv.py"))).containsEntry("SCRIPT_NAME", "/cgi-bin/viaenv.py");
+    }
+
+    @Test
+    void shebangArgumentsAreHonoured() throws Exception {
+        HttpResponse<String> r = kiln.get("/cgi-bin/shebang-args.sh");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("args=").contains("e").contains("u");
+    }
+
+    @Test
+    void nonScriptsAreRefusedWithoutShowingTheirContent() throws Exception {
+        try (LogCapture logs = LogCapture.capture()) {
+            HttpResponse<String> r = kiln.get("/cgi-bin/data.txt");
+            assertThat(r.statusCode()).isEqualTo(403);
+            assertThat(r.body()).doesNotContain("TOP-SECRET").contains("/cgi-bin/data.txt")
+                    .doesNotContain(kiln.scripts().toString());
+            assertThat(logs.matching("WARN", "data.txt", "no #! line", "fix:")).hasSize(1);
+        }
+    }
+
+    @Test
+    void hostileUrlsNeverReachOutside() throws Exception {
+        for (String path : List.of("/cgi-bin/../outside.txt", "/cgi-bin/%2e%2e/outside.txt", "/cgi-bin/%2E%2E/outside.txt",
+                "/cgi-bin/sub%2f..%2f..%2foutside.txt", "/cgi-bin/env.py%00.txt", "/cgi-bin/.hidden.py",
+                "/cgi-bin/leak.sh", "/cgi-bin/sub/%2e%2e/%2e%2e/outside.txt", "/cgi-bin/sub\\..\\env.py",
+                "/cgi-bin//etc/passwd", "/cgi-bin/%2fetc%2fpasswd")) {
+            String response = rawRequest("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            int status = Integer.parseInt(response.substring(9, 12));
+            assertThat(status).as(path).isIn(400, 403, 404);
+            assertThat(response).as(path).doesNotContain("TOP-SECRET").doesNotContain("root:x:0");
+        }
+    }
+
+    @Test
+    void statusHeadersAndRepeatedCookiesPassThrough() throws Exception {
+        HttpResponse<String> r = kiln.get("/cgi-bin/status.sh");
+        assertThat(r.statusCode()).isEqualTo(418);
+        assertThat(r.headers().allValues("Set-Cookie")).containsExactly("a=1", "b=2");
+        assertThat(r.headers().firstValue("X-Custom")).hasValue("yes");
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain");
+        assertThat(r.body()).isEqualTo("teapot");
+    }
+
+    @Test
+    void localRedirectIsServedInsideAsGet() throws Exception {
+        HttpResponse<String> r = kiln.post("/cgi-bin/redirect-local.sh", "text/plain", "original body");
+        Map<String, String> e = env(r);
+        assertThat(e).containsEntry("REQUEST_METHOD", "GET")
+                .containsEntry("QUERY_STRING", "from=redirect")
+                .containsEntry("SCRIPT_NAME", "/cgi-bin/env.py")
+                .containsEntry("_BODY", "")
+                .doesNotContainKey("CONTENT_LENGTH");
+    }
+
+    @Test
+    void localRedirectLoopsEnd() throws Exception {
+        assertThat(kiln.get("/cgi-bin/redirect-loop.sh").statusCode()).isEqualTo(500);
+    }
+
+    @Test
+    void absoluteLocationIsAClientRedirect() throws Exception {
+        HttpResponse<String> r = kiln.get("/cgi-bin/redirect-client.sh");
+        assertThat(r.statusCode()).isEqualTo(302);
+        assertThat(r.headers().firstValue("Location")).hasValue("https://example.org/x");
+        HttpResponse<String> moved = kiln.get("/cgi-bin/redirect-301.sh");
+        assertThat(moved.statusCode()).isEqualTo(301);
+        assertThat(moved.headers().firstValue("Location")).hasValue("https://example.org/y");
+        assertThat(moved.body()).isEqualTo("moved");
+    }
+
+    @Test
+    void scriptsFolderGetsNoBytecode() throws Exception {
+        kiln.get("/cgi-bin/env.py");
+        kiln.get("/cgi-bin/noshebang.py");
+        try (var walk = Files.walk(kiln.scripts())) {
+            assertThat(walk.filter(p -> p.getFileName().toString().equals("__pycache__")
+                    || p.toString().endsWith(".pyc"))).isEmpty();
+        }
+    }
+
+    static String rawRequest(String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", kiln.port())) {
+            s.setSoTimeout((int) Duration.ofSeconds(20).toMillis());
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+}
