@@ -5,7 +5,8 @@
 #   (1) python3 main.py, the scripts folder writable: warm __pycache__ next to the sources
 #   (2) python3 main.py, the scripts folder NOT writable: every run compiles the modules
 #   (3) python3 kiln_boot.py rw timestamp <root> main.py with a warm Kiln prefix
-# then (4) the fixed overhead of kiln_boot.py on a hello world (plain vs Kiln, warm).
+# then (4) the fixed cost of kiln_boot.py on a hello world (plain python3 vs Kiln, both
+# warm, same environment), with hyperfine and again interleaved.
 #
 # Usage: bench/measure_pycache.sh [runs]        (needs root, hyperfine, setpriv)
 set -euo pipefail
@@ -108,7 +109,8 @@ echo "warm Kiln run: $("${AS_NOBODY[@]}" $C3 2>&1 >/dev/null | tr -d '\036')"
     -n "(1) python3, writable __pycache__" "$C1" \
     -n "(2) python3, unwritable folder" "$C2" \
     -n "(3) kiln_boot.py, warm prefix" "$C3" >/dev/null
-"${AS_NOBODY[@]}" hyperfine -N --warmup 10 --runs $((RUNS * 200 / 30)) --export-json "$WORK/out/hello.json" \
+HELLO_RUNS=$((RUNS * 200 / 30))
+"${AS_NOBODY[@]}" hyperfine -N --warmup 10 --runs "$HELLO_RUNS" --export-json "$WORK/out/hello.json" \
     -n "hello, python3" "$H1" -n "hello, kiln_boot.py" "$H2" >/dev/null
 
 "$PY" - "$WORK/out/main.json" "$WORK/out/hello.json" <<'EOF'
@@ -118,11 +120,40 @@ hello = json.load(open(sys.argv[2]))['results']
 ms = lambda r: r['mean'] * 1000
 med = lambda r: statistics.median(r['times']) * 1000
 for r in main:
-    print('%-36s mean %7.2f ms  median %7.2f ms  ± %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
+    print('%-36s mean %7.2f ms  median %7.2f ms  sd %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
 m1, m2, m3 = (ms(r) for r in main)
 print('ratios: (2)/(1) = %.2f   (3)/(1) = %.2f   (2)/(3) = %.2f' % (m2 / m1, m3 / m1, m2 / m3))
+print()
+print('(4) fixed cost of kiln_boot.py on a hello world, both warm')
 for r in hello:
-    print('%-36s mean %7.2f ms  median %7.2f ms  ± %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
-print('kiln_boot.py overhead on hello world: mean %+.2f ms, median %+.2f ms'
+    print('%-36s mean %7.2f ms  median %7.2f ms  sd %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
+print('hyperfine (one after the other): mean %+.2f ms, median %+.2f ms'
       % (ms(hello[1]) - ms(hello[0]), med(hello[1]) - med(hello[0])))
+EOF
+
+# The same pair interleaved (A B B A ...), so that load from other processes hits both
+# alike, with the CPU time of each run from wait4().
+"${AS_NOBODY[@]}" "$PY" - "$HELLO_RUNS" "$H1" "$H2" <<'EOF'
+import os, statistics, sys, time
+n, a, b = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
+def run(cmd):
+    t = time.perf_counter()
+    pid = os.posix_spawnp(cmd[0], cmd, {"PATH": "/usr/bin:/bin"}, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, '/dev/null', os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, '/dev/null', os.O_WRONLY, 0)])
+    _, status, ru = os.wait4(pid, 0)
+    assert status == 0, cmd
+    return (time.perf_counter() - t) * 1000, (ru.ru_utime + ru.ru_stime) * 1000
+res = ([], [])
+for i in range(n + 10):
+    for k in ((0, 1) if i % 2 else (1, 0)):
+        r = run((a, b)[k])
+        if i >= 10:
+            res[k].append(r)
+wall = lambda k: [x[0] for x in res[k]]
+cpu = lambda k: [x[1] for x in res[k]]
+print('interleaved, %d runs each: wall mean %+.2f ms, wall median %+.2f ms, cpu mean %+.2f ms' % (
+    n, statistics.mean(wall(1)) - statistics.mean(wall(0)),
+    statistics.median(wall(1)) - statistics.median(wall(0)),
+    statistics.mean(cpu(1)) - statistics.mean(cpu(0))))
 EOF

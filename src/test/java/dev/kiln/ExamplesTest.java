@@ -104,7 +104,7 @@ class ExamplesTest {
     void helloPy() throws Exception {
         HttpResponse<String> r = kiln.get("/cgi-bin/hello.py");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ExamplesTest::isUtf8Html);
         assertThat(r.body()).contains("<title>Hello from Kiln</title>").contains("<h1>Hello, world!</h1>")
                 .contains("run by Kiln/");
         assertThat(r.headers().firstValueAsLong("Content-Length"))
@@ -142,7 +142,7 @@ class ExamplesTest {
                 .containsEntry("HTTP_X_KILN_PROBE", "probe value")
                 .containsEntry("LANG", "C.UTF-8")
                 .containsKeys("REMOTE_PORT", "HTTP_HOST", "PATH")
-                .doesNotContainKeys("PYTHONDONTWRITEBYTECODE", "HTTP_PROXY", "CONTENT_LENGTH", "CONTENT_TYPE",
+                .doesNotContainKeys("PYTHONDONTWRITEBYTECODE", "HTTP_PROXY", "CONTENT_TYPE",
                         "PATH_TRANSLATED", "HOME");
         assertThat(env.get("SERVER_SOFTWARE")).startsWith("Kiln/");
         assertThat(env.get("HTTP_HOST")).isEqualTo("127.0.0.1:" + kiln.port());
@@ -178,7 +178,7 @@ class ExamplesTest {
     void formPyPostsToItselfAndEscapesWhatItEchoes() throws Exception {
         HttpResponse<String> form = kiln.get("/cgi-bin/form.py");
         assertThat(form.statusCode()).as(form.body()).isEqualTo(200);
-        assertThat(form.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(form.headers().firstValue("Content-Type")).hasValueSatisfying(ExamplesTest::isUtf8Html);
         assertThat(form.body()).contains("<form method=\"post\" action=\"/cgi-bin/form.py\"")
                 .contains("name=\"name\"").contains("<textarea name=\"msg\"");
 
@@ -222,14 +222,14 @@ class ExamplesTest {
     void shellAndPerlExamples() throws Exception {
         HttpResponse<String> sh = kiln.get("/cgi-bin/hello.sh?who=kiln");
         assertThat(sh.statusCode()).as(sh.body()).isEqualTo(200);
-        assertThat(sh.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        assertThat(sh.headers().firstValue("Content-Type")).hasValueSatisfying(ExamplesTest::isUtf8Text);
         assertThat(sh.body()).startsWith("Hello from /bin/sh!\n")
                 .contains("Server software: Kiln/")
                 .contains("Query string:    who=kiln");
 
         HttpResponse<String> pl = kiln.get("/cgi-bin/hello.pl");
         assertThat(pl.statusCode()).as(pl.body()).isEqualTo(200);
-        assertThat(pl.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(pl.headers().firstValue("Content-Type")).hasValueSatisfying(ExamplesTest::isUtf8Html);
         assertThat(pl.body()).contains("<title>Hello from Perl</title>").contains("<h1>Hello, world!</h1>")
                 .containsPattern("made by Perl 5\\.\\d+\\.\\d+, run by Kiln/");
     }
@@ -241,7 +241,7 @@ class ExamplesTest {
         HttpResponse<InputStream> r = kiln.client().send(HttpRequest.newBuilder(kiln.uri("/cgi-bin/stream.sh"))
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ExamplesTest::isUtf8Text);
         assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-store");
         List<String> lines = new ArrayList<>();
         List<Long> arrived = new ArrayList<>();
@@ -287,6 +287,15 @@ class ExamplesTest {
         try (Stream<Path> files = Files.walk(EXAMPLES)) {
             return files.filter(p -> p.getFileName().toString().equals("__pycache__")).collect(Collectors.toSet());
         }
+    }
+
+    /** The script's Content-Type (Jetty writes {@code type; charset=x} as {@code type;charset=x}). */
+    static void isUtf8Html(String contentType) {
+        assertThat(contentType.replace(" ", "")).isEqualToIgnoringCase("text/html;charset=utf-8");
+    }
+
+    static void isUtf8Text(String contentType) {
+        assertThat(contentType.replace(" ", "")).isEqualToIgnoringCase("text/plain;charset=utf-8");
     }
 
     static String enc(String s) {

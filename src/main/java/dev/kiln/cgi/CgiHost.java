@@ -189,8 +189,29 @@ public final class CgiHost {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             proc.stop(ScriptProcess.Stop.SERVER_STOPPING);
+        } finally {
+            discardUnreadBody(proc, body);
         }
         return null;
+    }
+
+    /**
+     * A script may answer without reading its whole body. The rest is read and dropped (it is at most max-body),
+     * so a client still uploading gets the response instead of a connection reset. Runs after the script is
+     * closed, when the body pump has let go of the request stream.
+     */
+    private static void discardUnreadBody(ScriptProcess proc, RequestBody body) {
+        if (!proc.stdinBrokenByScript() || body.stream() == null) {
+            return;
+        }
+        byte[] buf = new byte[16 * 1024];
+        try {
+            while (body.stream().read(buf) >= 0) {
+                // dropped
+            }
+        } catch (IOException clientGone) {
+            // nothing left to save
+        }
     }
 
     private void failBeforeHeaders(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc,

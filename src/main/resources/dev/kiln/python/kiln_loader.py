@@ -59,6 +59,7 @@ _orig_get_code = _SourceFileLoader.get_code
 # Counters: compiled, cached, shipped, compile time in ns.
 _stats = [0, 0, 0, 0]
 _reported = set()
+_held = {}             # pyc folder -> id of the thread holding its flock
 _stats_pid = None
 
 _MAIN_KEYS = ('__name__', '__doc__', '__package__', '__loader__', '__spec__',
@@ -123,7 +124,7 @@ def _under_root(path):
     if _real_roots is None:
         rr = list(_roots)
         for r in _roots:
-            real = os.path.realpath(r).rstrip('/')
+            real = os.path.realpath(r or '/').rstrip('/')
             if real not in rr:
                 rr.append(real)
         _real_roots = tuple(rr)
@@ -226,6 +227,12 @@ def _makedirs(path):
 
 def _lock_dir(path):
     # (fd holding an exclusive flock on folder `path` or None, folder exists).
+    # A folder this thread already holds (compile() importing a codec whose
+    # pyc is missing in the same folder) is not locked again: that would wait
+    # for ourselves. flock locks are per open file, so other threads wait.
+    import _thread
+    if _held.get(path) == _thread.get_ident():
+        return None, True
     try:
         fd = os.open(path, os.O_RDONLY | _O_DIRECTORY)
     except (FileNotFoundError, NotADirectoryError):
@@ -246,6 +253,7 @@ def _lock_dir(path):
         os.close(fd)
         _report('lock', exc, path)
         return None, True
+    _held[path] = _thread.get_ident()
     return fd, True
 
 
@@ -282,7 +290,8 @@ def _write_atomic(path, data):
 
 def _compile_and_store(loader, fullname, source_path, pyc_path, mtime, size, src):
     # Single flight: lock the pyc's folder, re-check, else compile and write.
-    fd, dir_ok = _lock_dir(os.path.dirname(pyc_path))
+    pyc_dir = os.path.dirname(pyc_path)
+    fd, dir_ok = _lock_dir(pyc_dir)
     try:
         if fd is not None:
             data = _read_pyc(loader, pyc_path, True)
@@ -305,6 +314,7 @@ def _compile_and_store(loader, fullname, source_path, pyc_path, mtime, size, src
         return code, ('compiled' if _write_atomic(pyc_path, data) else 'unwritten')
     finally:
         if fd is not None:
+            del _held[pyc_dir]
             os.close(fd)        # releases the flock
 
 
@@ -340,8 +350,8 @@ def _load(loader, fullname, source_path):
                     _stats[1] += 1
                     return code, 'cached'
             if not _under_root(source_path):
-                head, tail = os.path.split(source_path)
-                shipped = os.path.join(head, '__pycache__', os.path.basename(pyc_path))
+                shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
+                                       os.path.basename(pyc_path))
                 data = _read_pyc(loader, shipped, False)
                 if data is not None:
                     code = _valid_code(loader, fullname, data, shipped, source_path,
@@ -391,8 +401,8 @@ def configure(mode, validation, scripts_root):
             mode = 'off'
     _mode = mode
     _hash_based = validation == 'checked-hash'
-    root = scripts_root.rstrip('/') if scripts_root not in ('', '/') else scripts_root
-    _roots = (root if root != '/' else '',) if root else ()
+    # No trailing '/' ('/' becomes '', under which every path lies).
+    _roots = (scripts_root.rstrip('/'),) if scripts_root else ()
     _real_roots = None
     if mode == 'off':
         # Plain CPython with dont_write_bytecode: never a __pycache__ in the
@@ -457,7 +467,6 @@ def _trim(tb):
         kept[-1].tb_next = None
         return kept[0]
     return None
-
 
 
 def _install_trimming_hook():
@@ -530,7 +539,9 @@ def main():
             code = loader.get_code('__main__')
     except OSError as exc:
         if exc.filename is None or os.fspath(exc.filename) != path:
+            _install_trimming_hook()
             raise
+        # The script itself cannot be read: CPython's own message and status.
         prog = getattr(sys, 'orig_argv', None) or [sys.executable or 'python3']
         os.write(2, ("%s: can't open file %r: [Errno %d] %s\n" % (
             prog[0], path, exc.errno, exc.strerror)).encode('utf-8', 'surrogateescape'))

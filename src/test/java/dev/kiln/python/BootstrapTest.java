@@ -421,6 +421,34 @@ class BootstrapTest {
         assertThat(py.pycsOfScripts()).hasSize(modules + 1);
     }
 
+    @Test
+    void aNestedImportDuringCompileDoesNotWaitForItself() throws Exception {
+        // compile() of m.py needs the codec "kilnrot", whose module lives in the same folder: its pyc
+        // is written under the same folder lock this process already holds.
+        py.write("nest/kilnrot_codec.py", """
+                import codecs
+                def info():
+                    u = codecs.lookup('utf-8')
+                    return codecs.CodecInfo(name='kilnrot', encode=u.encode, decode=u.decode)
+                """);
+        py.write("nest/m.py", "# -*- coding: kilnrot -*-\nVALUE = 'decoded'\n");
+        String script = py.write("nest/main.py", """
+                import codecs
+                def search(name):
+                    if name == 'kilnrot':
+                        import kilnrot_codec
+                        return kilnrot_codec.info()
+                codecs.register(search)
+                import m
+                print(m.VALUE)
+                """);
+        Run run = py.kiln("rw", "timestamp", script);
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        assertThat(run.stdout()).isEqualTo("decoded\n");
+        assertThat(run.stats()).containsEntry("compiled", 3L);
+        assertThat(py.pycsOfScripts()).hasSize(3);
+    }
+
     static String pyStr(String s) {
         return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
@@ -522,7 +550,7 @@ class BootstrapTest {
             Path out = Files.createTempFile(base, "out", ".txt");
             Path err = Files.createTempFile(base, "err", ".txt");
             Process p = start(cmd, env, out, err);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out: " + cmd);
             }
