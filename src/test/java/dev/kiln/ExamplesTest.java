@@ -146,6 +146,8 @@ class ExamplesTest {
                         "PATH_TRANSLATED", "HOME");
         assertThat(env.get("SERVER_SOFTWARE")).startsWith("Kiln/");
         assertThat(env.get("HTTP_HOST")).isEqualTo("127.0.0.1:" + kiln.port());
+        // Python scripts get Kiln's cache (in the temporary folder) as their bytecode location
+        assertThat(env).containsKey("PYTHONPYCACHEPREFIX");
         assertThat(Path.of(env.get("PYTHONPYCACHEPREFIX"))).startsWith(cache);
     }
 

@@ -119,8 +119,8 @@ public final class BytecodeCache {
         nextCheckNanos = System.nanoTime() + RECHECK_NANOS;
         CacheMode before = mode;
         mode = examine();
-        resolveRecovered();
-        if (before != CacheMode.RW && mode == CacheMode.RW && lastError != null) {
+        int recovered = resolveRecovered();
+        if (before != CacheMode.RW && mode == CacheMode.RW && lastError != null && recovered == 0) {
             LOG.info("cache {} is writable again: caching resumed", root);
         }
         if (mode == CacheMode.RW && problems.isEmpty()) {
@@ -218,8 +218,9 @@ public final class BytecodeCache {
         problems.keySet().removeIf(k -> k.op().equals(op) && k.dir().equals(dir));
     }
 
-    /** Drops problems whose folder is usable again, logging each recovery once. */
-    private void resolveRecovered() {
+    /** Drops problems whose folder is usable again, logging each recovery once; returns how many. */
+    private int resolveRecovered() {
+        int recovered = 0;
         for (CacheProblem p : problems.values()) {
             if (p.op().equals("probe")) {
                 continue; // the probe forgets its own problem when it succeeds
@@ -229,8 +230,10 @@ public final class BytecodeCache {
                 problems.remove(p.key());
                 LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op(),
                         p.errno());
+                recovered++;
             }
         }
+        return recovered;
     }
 
     private static boolean isWritableDir(Path dir) {

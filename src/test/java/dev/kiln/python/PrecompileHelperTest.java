@@ -136,6 +136,26 @@ class PrecompileHelperTest {
     }
 
     @Test
+    void readOnlyModeUsesAPrecompiledCacheAndNeverWrites() throws Exception {
+        py.write("app/helper.py", "H = 'helped'\n");
+        String main = py.write("app/main.py", "import helper\nprint(helper.H)\n");
+        Run cold = py.kiln("ro", "timestamp", main);
+        assertThat(cold.stdout()).isEqualTo("helped\n");
+        assertThat(cold.stats()).containsEntry("compiled", 2L).containsEntry("cached", 0L);
+        assertThat(py.pycsOfScripts()).isEmpty();
+        assertThat(Path.of(py.prefix + py.runtime.toString())).doesNotExist();  // not even kiln_loader's
+
+        assertThat(precompile("timestamp", main).exit()).isZero();
+        Map<Path, String> pycs = py.pycsOfScripts();
+        assertThat(pycs).hasSize(2);
+        Run warm = py.kiln("ro", "timestamp", main);
+        assertThat(warm.stdout()).isEqualTo("helped\n");
+        assertThat(warm.stats()).containsEntry("compiled", 0L).containsEntry("cached", 2L);
+        assertThat(py.pycsOfScripts()).isEqualTo(pycs);
+        assertThat(py.noPycacheUnderScripts()).isTrue();
+    }
+
+    @Test
     void syntaxErrorsAreCollectedAndMakeItExitOne() throws Exception {
         py.write("app/good.py", "G = 1\n");
         py.write("app/bad.py", "x = 1\n\ndef broken(:\n    pass\n");

@@ -171,12 +171,25 @@ class TomcatWarIT {
             return;
         }
         stopQuietly();
+        keepConsoleLog();
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook runs anyway
         }
         assertThat(tomcat.isAlive()).as("Tomcat still running after stop").isFalse();
+    }
+
+    /** Tomcat's console (its log and Kiln's) outlives the temporary folder as target/TomcatWarIT-console.log. */
+    private static void keepConsoleLog() {
+        try {
+            if (console != null && Files.exists(console)) {
+                Path target = Path.of(requiredProperty("kiln.war")).toAbsolutePath().getParent();
+                Files.copy(console, target.resolve("TomcatWarIT-console.log"), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // diagnostics only
+        }
     }
 
     /** SIGTERM (Tomcat's orderly shutdown), SIGKILL if it lingers, then whatever it left behind. */
