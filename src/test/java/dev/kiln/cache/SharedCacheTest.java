@@ -34,6 +34,10 @@ class SharedCacheTest {
 
     /** An entry script importing {@code n} local modules (a package and plain modules), ~lines each. */
     static void writeApp(KilnTestServer kiln, String name, int modules, String marker) throws Exception {
+        writeApp(kiln.scripts(), name, modules, marker);
+    }
+
+    static void writeApp(Path scripts, String name, int modules, String marker) throws Exception {
         StringBuilder entry = new StringBuilder("#!/usr/bin/python3\nimport sys\n");
         for (int i = 0; i < modules; i++) {
             String mod = "shared_mod" + i;
@@ -43,15 +47,15 @@ class SharedCacheTest {
                         .append("\n\n");
             }
             src.append("VALUE = ").append(i).append("\n");
-            if (!Files.exists(kiln.scripts().resolve("lib/" + mod + ".py"))) {
-                KilnTestServer.writeScript(kiln.scripts(), "lib/" + mod + ".py", src.toString());
+            if (!Files.exists(scripts.resolve("lib/" + mod + ".py"))) {
+                KilnTestServer.writeScript(scripts, "lib/" + mod + ".py", src.toString());
             }
             entry.append("from lib import ").append(mod).append("\n");
         }
-        KilnTestServer.writeScript(kiln.scripts(), "lib/__init__.py", "");
+        KilnTestServer.writeScript(scripts, "lib/__init__.py", "");
         entry.append("total = sum(m.VALUE for n, m in sorted(sys.modules.items()) if n.startswith('lib.shared_mod'))\n");
         entry.append("print('Content-Type: text/plain')\nprint()\nprint('").append(marker).append("', total)\n");
-        kiln.script(name, entry.toString());
+        KilnTestServer.writeScript(scripts, name, entry.toString());
     }
 
     static ScriptStats.Snapshot awaitStats(KilnTestServer kiln, String script,
@@ -283,6 +287,41 @@ class SharedCacheTest {
             assertThat(mirror.resolve("kept.cpython-299.pyc")).doesNotExist();
             assertThat(logs.matching("INFO", "pruned 2 cached files (500 bytes)", "1 of interpreters not in use",
                     "1 whose source is gone")).hasSize(1);
+        }
+    }
+
+    @Test
+    void precompileOptionWarmsTheCacheSoNotEvenTheFirstRequestCompiles() throws Exception {
+        KilnTestServer.Builder b = KilnTestServer.builder(temp).option("precompile", "true");
+        writeApp(b.scripts(), "warm.py", 6, "warm");
+        try (LogCapture logs = LogCapture.capture(); KilnTestServer kiln = b.start()) {
+            assertThat(logs.await(20_000, "INFO", "precompiled", "0 errors")).hasSize(1);
+            assertThat(kiln.get("/cgi-bin/warm.py").body().strip()).isEqualTo("warm 15");
+            ScriptStats.Snapshot s = awaitStats(kiln, "warm.py", x -> x.requests() == 1 && x.cached() > 0);
+            assertThat(s.compiled()).isZero();
+            assertThat(s.cached()).isEqualTo(8);
+        }
+    }
+
+    @Test
+    void statusReportsCacheHealthInterpretersAndPerScriptCounters() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).start()) {
+            writeApp(kiln, "seen.py", 2, "seen");
+            kiln.get("/cgi-bin/seen.py");
+            kiln.get("/cgi-bin/seen.py");
+            awaitStats(kiln, "seen.py", x -> x.requests() == 2 && x.cached() >= 4);
+            HttpResponse<String> r = kiln.get("/kiln/status");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+            String json = r.body();
+            assertThat(json).contains("\"folder\": \"" + temp.resolve("cache") + "\"")
+                    .contains("\"mode\": \"rw\"").contains("\"writable\": true").contains("\"healthy\": true")
+                    .contains("\"lastError\": null")
+                    .containsPattern("\"executable\": \"/usr/bin/python3\", \"version\": \"3\\.\\d+\\.\\d+\", "
+                            + "\"cacheTag\": \"cpython-3\\d+\"")
+                    .containsPattern("\"seen\\.py\": \\{\"requests\": 2, \"modulesCompiled\": 4, \"cacheHits\": 4, "
+                            + "\"shippedHits\": \\d+, \"compileMillis\": \\d+, \"lastRequestCompiled\": 0, "
+                            + "\"lastCompile\": \"20\\d\\d-");
         }
     }
 }

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.kiln.testing.KilnTestServer;
@@ -49,6 +50,7 @@ import dev.kiln.testing.LogCapture;
  * marker strings unique to each run (script file names and {@code sleep 300.NNNNNN} arguments).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a broken kill must fail, not hang
 class FailureAndLimitsTest {
     static final String PY = KilnTestServer.DEBIAN_PYTHON;
     static final long MAX_BODY = 24L * 1024 * 1024;
