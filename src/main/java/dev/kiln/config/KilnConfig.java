@@ -44,7 +44,8 @@ public record KilnConfig(
         PycValidation pycValidation,
         boolean precompile,
         boolean cmdLineArguments,
-        Set<String> methods) {
+        Set<String> methods,
+        String logLevel) {
 
     /** Where one option's value came from, for error messages. */
     public record Source(String name, Map<String, String> values) {
@@ -93,24 +94,13 @@ public record KilnConfig(
                 validation(r),
                 r.bool(Option.PRECOMPILE),
                 r.bool(Option.CMD_LINE_ARGS),
-                methods(r.raw(Option.METHODS)));
+                methods(r.raw(Option.METHODS)),
+                logLevel(r));
     }
 
     /** Defaults only: what an embedded test or a bare WAR starts from. */
     public static KilnConfig defaults(Map<String, String> hostEnv) {
         return resolve(List.of(), hostEnv);
-    }
-
-    public KilnConfig withScripts(Path dir) {
-        return new KilnConfig(port, bind, dir, cache, python, executable, passEnv, env, envHttpHeaders, passAuth,
-                timeout, idleTimeout, killGrace, stderrTimeout, maxConcurrent, maxQueued, queueTimeout, maxBody,
-                maxHeaderSize, maxStderrLine, pycValidation, precompile, cmdLineArguments, methods);
-    }
-
-    public KilnConfig withCache(Path dir) {
-        return new KilnConfig(port, bind, scripts, dir, python, executable, passEnv, env, envHttpHeaders, passAuth,
-                timeout, idleTimeout, killGrace, stderrTimeout, maxConcurrent, maxQueued, queueTimeout, maxBody,
-                maxHeaderSize, maxStderrLine, pycValidation, precompile, cmdLineArguments, methods);
     }
 
     private static final class Resolver {
@@ -232,6 +222,14 @@ public record KilnConfig(
             }
         }
         throw Values.bad(Option.PYC_VALIDATION, r.from(Option.PYC_VALIDATION), v, "timestamp or checked-hash");
+    }
+
+    private static String logLevel(Resolver r) {
+        String v = r.raw(Option.LOG_LEVEL).trim().toUpperCase(Locale.ROOT);
+        if (!List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE").contains(v)) {
+            throw Values.bad(Option.LOG_LEVEL, r.from(Option.LOG_LEVEL), v, "ERROR, WARN, INFO, DEBUG or TRACE");
+        }
+        return v;
     }
 
     private static Set<String> methods(String raw) {

@@ -51,12 +51,7 @@ public final class KilnMain {
             err.println("kiln: " + e.getMessage());
             return 2;
         }
-        try {
-            setLogLevel(resolveLogLevel(cli, env));
-        } catch (ConfigException e) {
-            err.println("kiln: " + e.getMessage());
-            return 2;
-        }
+        setLogLevel(config.logLevel());
         Logger log = LoggerFactory.getLogger("kiln");
         try {
             switch (cli.command()) {
@@ -142,16 +137,6 @@ public final class KilnMain {
             out.put(name, p.getProperty(name));
         }
         return out;
-    }
-
-    private static String resolveLogLevel(CommandLine cli, Map<String, String> env) {
-        String v = cli.options().getOrDefault(Option.LOG_LEVEL.key(),
-                env.getOrDefault(Option.LOG_LEVEL.envName(), Option.LOG_LEVEL.defaultValue()));
-        String level = v.trim().toUpperCase(java.util.Locale.ROOT);
-        if (!List.of("ERROR", "WARN", "INFO", "DEBUG", "TRACE").contains(level)) {
-            throw new ConfigException("invalid value '" + v + "' for log-level: expected ERROR, WARN, INFO, DEBUG or TRACE");
-        }
-        return level;
     }
 
     private static void setLogLevel(String level) {
