@@ -119,14 +119,18 @@ main = json.load(open(sys.argv[1]))['results']
 hello = json.load(open(sys.argv[2]))['results']
 ms = lambda r: r['mean'] * 1000
 med = lambda r: statistics.median(r['times']) * 1000
+lo = lambda r: r['min'] * 1000
 for r in main:
-    print('%-36s mean %7.2f ms  median %7.2f ms  sd %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
-m1, m2, m3 = (ms(r) for r in main)
-print('ratios: (2)/(1) = %.2f   (3)/(1) = %.2f   (2)/(3) = %.2f' % (m2 / m1, m3 / m1, m2 / m3))
+    print('%-36s mean %7.2f ms  median %7.2f ms  min %7.2f ms  sd %.2f' % (
+        r['command'], ms(r), med(r), lo(r), r['stddev'] * 1000))
+for what, f in (('means', ms), ('medians', med), ('minimums', lo)):
+    m1, m2, m3 = (f(r) for r in main)
+    print('ratios of %-8s (2)/(1) = %.2f   (3)/(1) = %.2f   (2)/(3) = %.2f' % (what, m2 / m1, m3 / m1, m2 / m3))
 print()
 print('(4) fixed cost of kiln_boot.py on a hello world, both warm')
 for r in hello:
-    print('%-36s mean %7.2f ms  median %7.2f ms  sd %.2f' % (r['command'], ms(r), med(r), r['stddev'] * 1000))
+    print('%-36s mean %7.2f ms  median %7.2f ms  min %7.2f ms  sd %.2f' % (
+        r['command'], ms(r), med(r), lo(r), r['stddev'] * 1000))
 print('hyperfine (one after the other): mean %+.2f ms, median %+.2f ms'
       % (ms(hello[1]) - ms(hello[0]), med(hello[1]) - med(hello[0])))
 EOF

@@ -26,6 +26,11 @@ public final class KilnMain {
     }
 
     public static void main(String[] args) {
+        // Starting a script is Kiln's hot path: vfork skips the jspawnhelper exec posix_spawn needs,
+        // ~2 ms per request measured here. An explicit -Djdk.lang.Process.launchMechanism wins.
+        if (System.getProperty("jdk.lang.Process.launchMechanism") == null) {
+            System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
+        }
         int code = run(args, System.getenv(), System.out, System.err);
         if (code >= 0) {
             System.exit(code);
