@@ -285,4 +285,31 @@ class CacheFaultsIT {
                 .containsPattern(Pattern.quote(scripts.resolve("lib/badmod.py").toString()) + ":1: .*")
                 .contains("2 errors");
     }
+
+    @Test
+    void precompileShowsAProgressBarOnATerminal() throws Exception {
+        // script(1) gives the command a pseudo-terminal, as an operator's shell would
+        String cmd = "java -jar " + jar + " precompile --scripts " + scripts + " --cache " + base.resolve("tty-cache")
+                + " --python /usr/bin/python3";
+        String out = run("script", "-qec", cmd, "/dev/null");
+        assertThat(out).contains("\r[").contains("] 2/2").contains("precompiled 2 scripts");
+    }
+
+    @Test
+    void pruneOnDemandRemovesWhatNoLongerHasASource() throws Exception {
+        Path cache = base.resolve("prune-cache");
+        run("java", "-jar", jar.toString(), "precompile", "--scripts", scripts.toString(), "--cache", cache.toString(),
+                "--python", "/usr/bin/python3");
+        Path mirror = cache.resolve("py").resolve(scripts.toString().substring(1));
+        assertThat(pycCount(mirror)).isEqualTo(2);
+        Files.delete(scripts.resolve("helper.py"));
+        long size;
+        try (Stream<Path> w = Files.list(mirror)) {
+            size = w.filter(p -> p.getFileName().toString().startsWith("helper.")).mapToLong(p -> p.toFile().length()).sum();
+        }
+        String out = run("java", "-jar", jar.toString(), "prune", "--scripts", scripts.toString(), "--cache",
+                cache.toString(), "--python", "/usr/bin/python3");
+        assertThat(out).contains("pruned 1 files (" + size + " bytes)");
+        assertThat(pycCount(mirror)).isEqualTo(1);
+    }
 }
