@@ -191,9 +191,17 @@ public final class Kiln implements AutoCloseable {
         if (found.isEmpty()) {
             LOG.warn("no Python interpreter found; Python scripts will fail; fix: install python3 or set --python");
         }
+        // several names (python3, /usr/bin/python3, env python3) often lead to one binary: one line each
+        Map<Path, List<String>> names = new LinkedHashMap<>();
+        Map<Path, PythonInterpreter> byBinary = new LinkedHashMap<>();
         for (PythonInterpreter p : found) {
-            LOG.info("python {}: {} version {} cache tag {}{}", p.command(), p.executable(), p.version(),
-                    p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), p.cacheable() ? "" : " (not cached: needs 3.8+)");
+            names.computeIfAbsent(p.executable(), k -> new java.util.ArrayList<>()).add(p.command());
+            byBinary.putIfAbsent(p.executable(), p);
+        }
+        for (PythonInterpreter p : byBinary.values()) {
+            LOG.info("python {} version {} cache tag {} (as {}){}", p.executable(), p.version(),
+                    p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), String.join(", ", names.get(p.executable())),
+                    p.cacheable() ? "" : ", not cached: needs CPython 3.8+");
         }
     }
 

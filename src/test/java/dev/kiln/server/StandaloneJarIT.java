@@ -79,7 +79,7 @@ class StandaloneJarIT {
             assertThat(all).contains("serving http://127.0.0.1:" + port + "/cgi-bin/")
                     .contains("scripts folder: " + Path.of("webapp/WEB-INF/cgi-bin").toAbsolutePath())
                     .contains("cache folder: " + home.resolve(".cache/kiln"))
-                    .containsPattern("python /usr/bin/python3: /usr/bin/python3 version 3\\.\\d+\\.\\d+ cache tag cpython-3\\d+");
+                    .containsPattern("python /usr/bin/python3 version 3\\.\\d+\\.\\d+ cache tag cpython-3\\d+ \\(as [^)]*/usr/bin/python3");
             assertThat(Files.isDirectory(home.resolve(".cache/kiln/py"))).isTrue();
         } finally {
             p.destroy();
