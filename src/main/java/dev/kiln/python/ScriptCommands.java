@@ -145,7 +145,8 @@ public final class ScriptCommands implements CommandPlanner {
             env.put("PYTHONDONTWRITEBYTECODE", "1");
         } else {
             env.put("PYTHONPYCACHEPREFIX", cache.prefix().toString());
-            env.put("PYTHONDONTWRITEBYTECODE", null);
+            // read-only: CPython itself must not try to write its start-up modules there either
+            env.put("PYTHONDONTWRITEBYTECODE", mode == CacheMode.RO ? "1" : null);
         }
         return env;
     }

@@ -271,9 +271,14 @@ public final class ScriptProcess implements AutoCloseable {
         if (text.endsWith("\r")) {
             text = text.substring(0, text.length() - 1);
         }
-        if (text.startsWith(MARKER)) {
-            sink.kilnLine(text.substring(MARKER.length()));
-            return;
+        int marker = text.indexOf(MARKER);
+        if (marker >= 0) {
+            // Kiln's loader writes its line at exit, possibly after an unterminated line of the script's
+            sink.kilnLine(text.substring(marker + MARKER.length()));
+            if (marker == 0) {
+                return;
+            }
+            text = text.substring(0, marker);
         }
         if (cut) {
             text = text + " [cut at " + settings.maxStderrLine() + " bytes]";
