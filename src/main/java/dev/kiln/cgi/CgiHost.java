@@ -154,7 +154,7 @@ public final class CgiHost {
         });
         String logName = "kiln.script" + (script.scriptPath().startsWith("/") ? "." : "")
                 + script.scriptPath().substring(1);
-        Launch launch = new Launch(plan.argv(), env, script.file().getParent(), logName);
+        Launch launch = new Launch(plan.argv(), env, script.file().getParent(), logName, plan.ownSession());
         ScriptProcess proc;
         try {
             proc = s.runner().start(launch, plan.sink());

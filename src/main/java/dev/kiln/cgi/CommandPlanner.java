@@ -17,10 +17,12 @@ public interface CommandPlanner {
      * @param env     variables added to (or, with a null value, removed from) the CGI environment
      * @param sink    receives Kiln's own marker lines from the script's stderr
      * @param refusal why the script may not run (the caller answers 403), or null
+     * @param ownSession whether the command makes itself a session leader (Kiln's Python bootstrap does, which
+     *                   saves the {@code setsid} exec); otherwise Kiln starts it under {@code setsid}
      */
-    record Plan(List<String> argv, Map<String, String> env, StderrSink sink, String refusal) {
+    record Plan(List<String> argv, Map<String, String> env, StderrSink sink, String refusal, boolean ownSession) {
         public static Plan refuse(String why) {
-            return new Plan(null, Map.of(), StderrSink.NONE, why);
+            return new Plan(null, Map.of(), StderrSink.NONE, why, false);
         }
 
         public boolean refused() {

@@ -91,7 +91,7 @@ public final class ScriptCommands implements CommandPlanner {
             argv.addAll(sb.args());
             argv.add(script.toString());
             argv.addAll(args);
-            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null);
+            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null, false);
         }
         if (script.getFileName().toString().endsWith(".py")) {
             Optional<PythonInterpreter> py = interpreters.lookup(defaultPython);
@@ -105,7 +105,7 @@ public final class ScriptCommands implements CommandPlanner {
             List<String> argv = new ArrayList<>(executable);
             argv.add(script.toString());
             argv.addAll(args);
-            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null);
+            return new Plan(argv, plainEnv(mode), dev.kiln.run.StderrSink.NONE, null, false);
         }
         return Plan.refuse("it has no #! line and is not a .py file; fix: add a shebang line such as "
                 + "#!/bin/sh, or set the executable option");
@@ -135,7 +135,7 @@ public final class ScriptCommands implements CommandPlanner {
         argv.add(script.toString());
         argv.addAll(args);
         cache.countRequest(relative);
-        return new Plan(argv, pythonEnv(mode), line -> cache.report(relative, line), null);
+        return new Plan(argv, pythonEnv(mode), line -> cache.report(relative, line), null, true);
     }
 
     private Map<String, String> pythonEnv(CacheMode mode) {

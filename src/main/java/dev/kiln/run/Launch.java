@@ -11,6 +11,7 @@ import java.util.Map;
  * @param env     the complete environment (nothing else is inherited)
  * @param workDir the script's folder, as Apache uses
  * @param logName the logger stderr lines go to, e.g. {@code kiln.script.sub/app.py}
+ * @param ownSession the command calls setsid() itself first thing, so no {@code setsid} exec is needed
  */
-public record Launch(List<String> argv, Map<String, String> env, Path workDir, String logName) {
+public record Launch(List<String> argv, Map<String, String> env, Path workDir, String logName, boolean ownSession) {
 }

@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProcessGroupSignaller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
-    private static final String LOOP = "while read -r sig pgid; do kill -s \"$sig\" -- \"-$pgid\" 2>/dev/null; done";
+    // The group, and the leader by pid in case it has not made itself a group leader yet (Python's bootstrap
+    // calls setsid() itself, a few milliseconds after start, before any of the script's code runs).
+    private static final String LOOP = "while read -r sig pgid; do kill -s \"$sig\" -- \"-$pgid\" \"$pgid\" 2>/dev/null; done";
 
     private Process shell;
     private OutputStream commands;

@@ -38,7 +38,9 @@ public final class ScriptRunner implements AutoCloseable {
      */
     public ScriptProcess start(Launch launch, StderrSink sink) throws IOException {
         List<String> cmd = new ArrayList<>(launch.argv().size() + 1);
-        cmd.add(SETSID);
+        if (!launch.ownSession()) {
+            cmd.add(SETSID);
+        }
         cmd.addAll(launch.argv());
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(launch.workDir().toFile());
         pb.environment().clear();

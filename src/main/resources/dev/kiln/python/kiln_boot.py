@@ -3,6 +3,10 @@
 # bytecode is cached under sys.pycache_prefix like any imported module).
 # Usage: python kiln_boot.py <rw|ro|off> <timestamp|checked-hash> <scripts-root> <script> [args...]
 import sys, os
+try:
+    os.setsid()  # lead a process group of our own, so Kiln can stop the script and all it starts
+except OSError:
+    pass
 _w = sys.dont_write_bytecode
 sys.dont_write_bytecode = _w or sys.argv[1:2] != ['rw']
 sys.path.insert(0, os.path.dirname(__file__))
