@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -15,23 +14,18 @@ import dev.kiln.Kiln;
 import dev.kiln.cgi.ErrorPage;
 
 /** {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out). */
-public class IndexServlet extends HttpServlet {
-    private transient Kiln kiln;
-
+public class IndexServlet extends KilnServlet {
+    /** For a WAR: finds the Kiln the CGI servlet built. */
     public IndexServlet() {
+        super(null);
     }
 
     public IndexServlet(Kiln kiln) {
-        this.kiln = kiln;
+        super(kiln);
     }
 
     @Override
-    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        Kiln k = kiln != null ? kiln : (Kiln) getServletContext().getAttribute(CgiServlet.ATTRIBUTE);
-        if (k == null) {
-            resp.sendError(503, "Kiln is not started");
-            return;
-        }
+    void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Path root = k.host().settings().resolver().root();
         List<String> scripts;
         try (Stream<Path> files = Files.walk(root, 3)) {

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 
-import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -20,23 +19,18 @@ import dev.kiln.python.PythonInterpreter;
  * {@code GET /kiln/status}: the cache's folder and health, the interpreters and their tags, and per script the
  * request, compile and cache-hit counters. Built from counters in memory; it touches no file.
  */
-public class StatusServlet extends HttpServlet {
-    private transient Kiln kiln;
-
+public class StatusServlet extends KilnServlet {
+    /** For a WAR: finds the Kiln the CGI servlet built. */
     public StatusServlet() {
+        super(null);
     }
 
     public StatusServlet(Kiln kiln) {
-        this.kiln = kiln;
+        super(kiln);
     }
 
     @Override
-    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        Kiln k = kiln != null ? kiln : (Kiln) getServletContext().getAttribute(CgiServlet.ATTRIBUTE);
-        if (k == null) {
-            resp.sendError(503, "Kiln is not started");
-            return;
-        }
+    void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
         resp.setContentType("application/json");
         resp.setHeader("Cache-Control", "no-store");
