@@ -90,8 +90,9 @@ public final class CgiHost {
         ResolvedScript script = found.script();
         CommandPlanner.Plan plan = s.planner().plan(script.file(), commandLineArgs(req.getQueryString()));
         if (plan.refused()) {
-            LOG.warn("{} {}: 403, {} will not run: {}", method, requestPath, script.file(), plan.refusal());
-            ErrorPage.send(resp, 403, requestPath);
+            LOG.warn("{} {}: {}, {} will not run: {}", method, requestPath, plan.status(), script.file(),
+                    plan.refusal());
+            ErrorPage.send(resp, plan.status(), requestPath);
             return;
         }
         long declared = req.getContentLengthLong();

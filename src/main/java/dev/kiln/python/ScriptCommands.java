@@ -1,6 +1,7 @@
 package dev.kiln.python;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,6 +87,11 @@ public final class ScriptCommands implements CommandPlanner {
                     return python(py.get(), named.args(), script, args, mode);
                 }
             }
+            Path interpreter = Path.of(sb.interpreter());
+            if (!interpreter.isAbsolute() || !Files.isExecutable(interpreter)) {
+                return Plan.cannotStart("its #! interpreter " + sb.interpreter() + " is not an executable file; fix: "
+                        + "install it or correct the script's first line");
+            }
             List<String> argv = new ArrayList<>(sb.args().size() + args.size() + 2);
             argv.add(sb.interpreter());
             argv.addAll(sb.args());
@@ -96,7 +102,7 @@ public final class ScriptCommands implements CommandPlanner {
         if (script.getFileName().toString().endsWith(".py")) {
             Optional<PythonInterpreter> py = interpreters.lookup(defaultPython);
             if (py.isEmpty()) {
-                return Plan.refuse("the configured python '" + defaultPython + "' cannot be run ("
+                return Plan.cannotStart("the configured python '" + defaultPython + "' cannot be run ("
                         + interpreters.failure(defaultPython) + "); fix: set the python option to a working interpreter");
             }
             return python(py.get(), List.of(), script, args, mode);

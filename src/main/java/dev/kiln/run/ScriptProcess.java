@@ -141,6 +141,11 @@ public final class ScriptProcess implements AutoCloseable {
         timer.schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** Waits up to {@code nanos} for the script itself to exit. */
+    boolean waitForExit(long nanos) throws InterruptedException {
+        return process.waitFor(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** Why Kiln stopped the script, or null if it did not. */
     public Stop stopReason() {
         return stop.get();

@@ -3,6 +3,8 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,6 +22,7 @@ public final class ScriptRunner implements AutoCloseable {
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
+    private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
 
     public ScriptRunner(RunSettings settings) {
         this.settings = settings;
@@ -46,11 +49,35 @@ public final class ScriptRunner implements AutoCloseable {
         pb.environment().clear();
         pb.environment().putAll(launch.env());
         Process process = pb.start();
-        return new ScriptProcess(process, launch, settings, sink, pumps, timer, signaller);
+        ScriptProcess sp = new ScriptProcess(process, launch, settings, sink, pumps, timer, signaller);
+        live.add(sp);
+        process.onExit().thenRun(() -> live.remove(sp));
+        return sp;
     }
 
+    /** Scripts running now. */
+    public int running() {
+        return live.size();
+    }
+
+    /** Stops every running script (SIGTERM, SIGKILL after the grace period), then the shared threads. */
     @Override
     public void close() {
+        for (ScriptProcess p : live) {
+            p.stop(ScriptProcess.Stop.SERVER_STOPPING);
+        }
+        long deadline = System.nanoTime() + settings.killGrace().toNanos();
+        for (ScriptProcess p : live) {
+            try {
+                p.waitForExit(Math.max(0, deadline - System.nanoTime()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (ScriptProcess p : live) {
+            signaller.signal(p.pid(), "KILL");
+        }
         pumps.shutdownNow();
         timer.shutdownNow();
         signaller.close();

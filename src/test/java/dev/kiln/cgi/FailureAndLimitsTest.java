@@ -103,7 +103,8 @@ class FailureAndLimitsTest {
             assertShortErrorPage(r, 500, path);
             List<String> lines = logs.await(3000, path, "500", interpreter);
             assertThat(lines).as(logs.lines().toString()).hasSize(1);
-            assertThat(lines.get(0)).matches("(?s)(WARN|ERROR) .*").contains("No such file").doesNotContain("\n");
+            assertThat(lines.get(0)).matches("(?s)(WARN|ERROR) .*").contains("not an executable file").contains("fix:")
+                    .doesNotContain("\n");
         }
     }
 
