@@ -233,6 +233,15 @@ public final class Kiln implements AutoCloseable {
         return scriptEnv;
     }
 
+    /** Waits up to {@code limit} for running scripts to finish on their own. */
+    public void awaitIdle(java.time.Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (runner.running() > 0 && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** Stops every running script and Kiln's helpers. */
     @Override
     public void close() {
         runner.close();

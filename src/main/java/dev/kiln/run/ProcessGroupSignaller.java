@@ -60,11 +60,16 @@ public final class ProcessGroupSignaller implements AutoCloseable {
         closed = true;
         if (shell != null) {
             try {
-                commands.close();
+                commands.close(); // EOF: the helper sends what is queued, then exits
+                if (!shell.waitFor(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                    shell.destroyForcibly();
+                }
             } catch (IOException e) {
-                // the helper exits on EOF either way
+                shell.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                shell.destroyForcibly();
             }
-            shell.destroy();
         }
     }
 }

@@ -81,12 +81,21 @@ public final class KilnServer implements AutoCloseable {
         jetty.join();
     }
 
+    /**
+     * Stops accepting requests, lets running scripts finish for up to the kill grace, stops the rest (SIGTERM,
+     * then SIGKILL), then stops Jetty: no script outlives the server.
+     */
     @Override
     public void close() throws Exception {
         try {
-            jetty.stop();
+            connector.close();
+            kiln.awaitIdle(kiln.config().killGrace());
         } finally {
-            kiln.close();
+            try {
+                kiln.close();
+            } finally {
+                jetty.stop();
+            }
         }
     }
 }
