@@ -80,7 +80,7 @@ final class WarConfig {
     /** Kiln names pass as they are; Tomcat CGIServlet names are translated. */
     static Map<String, String> translate(Map<String, String> params, ServletContext ctx) {
         Map<String, String> out = new LinkedHashMap<>();
-        List<String> executableArgs = new ArrayList<>();
+        java.util.SortedMap<Integer, String> executableArgs = new java.util.TreeMap<>(); // executable-arg-N, by N
         for (Map.Entry<String, String> e : params.entrySet()) {
             String name = e.getKey();
             String value = e.getValue();
@@ -102,8 +102,8 @@ final class WarConfig {
                 case "cgiMethods" -> out.put(Option.METHODS.key(), value);
                 case "enableCmdLineArguments" -> out.put(Option.CMD_LINE_ARGS.key(), value);
                 default -> {
-                    if (name.startsWith("executable-arg-")) {
-                        executableArgs.add(value);
+                    if (name.matches("executable-arg-\\d+")) {
+                        executableArgs.put(Integer.parseInt(name.substring("executable-arg-".length())), value);
                     } else if (IGNORED.contains(name)) {
                         LOG.info("init-param {} is a Tomcat CGIServlet option Kiln does not need; ignored", name);
                     } else if (Option.byKey(name).isPresent() || name.equals("executable")) {
@@ -117,7 +117,7 @@ final class WarConfig {
             }
         }
         if (!executableArgs.isEmpty()) {
-            out.merge(Option.EXECUTABLE.key(), String.join(" ", executableArgs), (a, b) -> a + " " + b);
+            out.merge(Option.EXECUTABLE.key(), String.join(" ", executableArgs.values()), (a, b) -> a + " " + b);
         }
         return out;
     }
