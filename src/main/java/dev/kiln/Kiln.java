@@ -63,7 +63,8 @@ public final class Kiln implements AutoCloseable {
         this.scriptEnv = baseEnvironment(config, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.cache = new BytecodeCache(config.cache());
-        this.runtime = PythonRuntime.install(cache.root().resolve("runtime"));
+        this.runtime = cache.safe() ? PythonRuntime.install(cache.root().resolve("runtime"))
+                : PythonRuntime.installPrivate();
         ScriptResolver resolver = new ScriptResolver(scripts);
         this.runner = new ScriptRunner(new RunSettings(config.timeout(), config.idleTimeout(), config.killGrace(),
                 config.stderrTimeout(), config.maxStderrLine()));

@@ -74,6 +74,15 @@ public final class BytecodeCache {
         return mode;
     }
 
+    /**
+     * Whether the folder is private to Kiln. Kiln's own Python files live in it only while it is: in a folder
+     * others can write to they could be replaced, and they run for every request.
+     */
+    public boolean safe() {
+        mode();
+        return !insecure;
+    }
+
     public String lastError() {
         return lastError;
     }

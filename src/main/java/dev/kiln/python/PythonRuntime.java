@@ -33,14 +33,19 @@ public final class PythonRuntime {
         try {
             return new PythonRuntime(write(preferred));
         } catch (IOException e) {
-            Path tmp = Files.createTempDirectory("kiln-runtime-");
-            tmp.toFile().deleteOnExit();
-            PythonRuntime rt = new PythonRuntime(write(tmp));
-            for (String f : FILES) {
-                rt.dir.resolve(f).toFile().deleteOnExit();
-            }
-            return rt;
+            return installPrivate();
         }
+    }
+
+    /** Writes the files into a new temporary folder only this user can enter, removed at exit. */
+    public static PythonRuntime installPrivate() throws IOException {
+        Path tmp = Files.createTempDirectory("kiln-runtime-"); // 0700
+        tmp.toFile().deleteOnExit();
+        PythonRuntime rt = new PythonRuntime(write(tmp));
+        for (String f : FILES) {
+            rt.dir.resolve(f).toFile().deleteOnExit();
+        }
+        return rt;
     }
 
     private static Path write(Path dir) throws IOException {

@@ -33,6 +33,7 @@ public final class ScriptCommands implements CommandPlanner {
     private final String defaultPython;
     private final List<String> executable;
     private final PythonRuntime runtime;
+    private volatile PythonRuntime privateRuntime;
     private final BytecodeCache cache;
     private final PycValidation validation;
     private final Path scriptsRoot;
@@ -134,7 +135,7 @@ public final class ScriptCommands implements CommandPlanner {
         List<String> argv = new ArrayList<>(interpreterArgs.size() + args.size() + 6);
         argv.add(py.executable().toString());
         argv.addAll(interpreterArgs);
-        argv.add(runtime.boot().toString());
+        argv.add(runtimeFor().boot().toString());
         argv.add(mode.word());
         argv.add(validation.word());
         argv.add(scriptsRoot.toString());
@@ -142,6 +143,27 @@ public final class ScriptCommands implements CommandPlanner {
         argv.addAll(args);
         cache.countRequest(relative);
         return new Plan(argv, pythonEnv(mode), line -> cache.report(relative, line), null, true);
+    }
+
+    /** Kiln's Python files in the cache while it is safe, else in a private temporary folder. */
+    private PythonRuntime runtimeFor() {
+        if (cache.safe() || !runtime.dir().startsWith(cache.root())) {
+            return runtime;
+        }
+        PythonRuntime p = privateRuntime;
+        if (p == null) {
+            synchronized (this) {
+                if (privateRuntime == null) {
+                    try {
+                        privateRuntime = PythonRuntime.installPrivate();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                p = privateRuntime;
+            }
+        }
+        return p;
     }
 
     private Map<String, String> pythonEnv(CacheMode mode) {

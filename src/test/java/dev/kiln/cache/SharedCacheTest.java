@@ -257,6 +257,9 @@ class SharedCacheTest {
                     .hasSize(1);
             assertThat(kiln.kiln().cache().mode()).isEqualTo(CacheMode.OFF);
             assertThat(pycs(cache)).isEmpty();
+            // Kiln's own Python files, run for every request, are not kept where others could swap them
+            assertThat(cache.resolve("runtime")).doesNotExist();
+            assertThat(kiln.kiln().runtime().dir()).doesNotStartWith(cache);
             assertThat(pycacheFolders(kiln.scripts())).isEmpty();
             // fixing it is noticed without a restart
             Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
