@@ -45,6 +45,7 @@ public record KilnConfig(
         boolean precompile,
         boolean cmdLineArguments,
         Set<String> methods,
+        String status,
         String logLevel) {
 
     /** Where one option's value came from, for error messages. */
@@ -95,6 +96,7 @@ public record KilnConfig(
                 r.bool(Option.PRECOMPILE),
                 r.bool(Option.CMD_LINE_ARGS),
                 methods(r.raw(Option.METHODS)),
+                oneOf(r, Option.STATUS, List.of("local", "all", "off")),
                 logLevel(r));
     }
 
@@ -222,6 +224,14 @@ public record KilnConfig(
             }
         }
         throw Values.bad(Option.PYC_VALIDATION, r.from(Option.PYC_VALIDATION), v, "timestamp or checked-hash");
+    }
+
+    private static String oneOf(Resolver r, Option o, List<String> accepted) {
+        String v = r.raw(o).trim().toLowerCase(Locale.ROOT);
+        if (!accepted.contains(v)) {
+            throw Values.bad(o, r.from(o), v, String.join(", ", accepted));
+        }
+        return v;
     }
 
     private static String logLevel(Resolver r) {

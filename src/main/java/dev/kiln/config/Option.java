@@ -43,6 +43,8 @@ public enum Option {
     PRECOMPILE("precompile", "BOOL", "false", "Warm the cache in the background at start, so no request pays."),
     CMD_LINE_ARGS("enable-cmd-line-arguments", "BOOL", "false",
             "Pass a query string without '=' as command-line words (RFC 3875 4.4); off as in Tomcat since CVE-2019-0232."),
+    STATUS("status", "WHO", "local",
+            "Who may read /kiln/status (it shows folders and scripts): local (loopback clients), all, or off."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),
     METHODS("methods", "LIST", "*", "HTTP methods scripts accept (comma-separated, * for all); others get 405.");
 

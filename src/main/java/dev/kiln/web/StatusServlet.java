@@ -13,6 +13,7 @@ import dev.kiln.Kiln;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
+import dev.kiln.cgi.ErrorPage;
 import dev.kiln.python.PythonInterpreter;
 
 /**
@@ -31,11 +32,24 @@ public class StatusServlet extends KilnServlet {
 
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String who = k.config().status();
+        if (who.equals("off") || who.equals("local") && !isLoopback(req.getRemoteAddr())) {
+            ErrorPage.send(resp, who.equals("off") ? 404 : 403, req.getRequestURI());
+            return;
+        }
         byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
         resp.setContentType("application/json");
         resp.setHeader("Cache-Control", "no-store");
         resp.setContentLength(body.length);
         resp.getOutputStream().write(body);
+    }
+
+    private static boolean isLoopback(String addr) {
+        try {
+            return addr != null && java.net.InetAddress.getByName(addr).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false; // a literal address never needs a lookup; anything else is not local
+        }
     }
 
     static String render(Kiln k) {

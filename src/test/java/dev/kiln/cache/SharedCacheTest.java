@@ -327,4 +327,13 @@ class SharedCacheTest {
                             + "\"lastCompile\": \"20\\d\\d-");
         }
     }
+
+    @Test
+    void statusCanBeSwitchedOff() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).option("status", "off").start()) {
+            HttpResponse<String> r = kiln.get("/kiln/status");
+            assertThat(r.statusCode()).isEqualTo(404);
+            assertThat(r.body()).doesNotContain(temp.toString());
+        }
+    }
 }
