@@ -46,6 +46,7 @@ public record KilnConfig(
         boolean cmdLineArguments,
         Set<String> methods,
         String status,
+        boolean accessLog,
         String logLevel) {
 
     /** Where one option's value came from, for error messages. */
@@ -97,6 +98,7 @@ public record KilnConfig(
                 r.bool(Option.CMD_LINE_ARGS),
                 methods(r.raw(Option.METHODS)),
                 oneOf(r, Option.STATUS, List.of("local", "all", "off")),
+                r.bool(Option.ACCESS_LOG),
                 logLevel(r));
     }
 

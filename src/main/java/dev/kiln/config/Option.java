@@ -45,6 +45,8 @@ public enum Option {
             "Pass a query string without '=' as command-line words (RFC 3875 4.4); off as in Tomcat since CVE-2019-0232."),
     STATUS("status", "WHO", "local",
             "Who may read /kiln/status (it shows folders and scripts): local (loopback clients), all, or off."),
+    ACCESS_LOG("access-log", "BOOL", "true",
+            "Log one line per request (NCSA format) under the logger kiln.access. Standalone only."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),
     METHODS("methods", "LIST", "*", "HTTP methods scripts accept (comma-separated, * for all); others get 405.");
 

@@ -6,10 +6,12 @@ import java.util.Map;
 
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.Slf4jRequestLogWriter;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.kiln.Kiln;
@@ -58,6 +60,11 @@ public final class KilnServer implements AutoCloseable {
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
         server.setHandler(context);
+        if (config.accessLog()) {
+            Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
+            writer.setLoggerName("kiln.access");
+            server.setRequestLog(new CustomRequestLog(writer, CustomRequestLog.EXTENDED_NCSA_FORMAT));
+        }
         server.setStopAtShutdown(false);
         try {
             server.start();

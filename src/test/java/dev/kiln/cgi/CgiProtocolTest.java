@@ -213,6 +213,16 @@ class CgiProtocolTest {
     }
 
     @Test
+    void eachRequestIsOneAccessLogLine() throws Exception {
+        try (LogCapture logs = LogCapture.capture("kiln.access")) {
+            kiln.get("/cgi-bin/status.sh?x=1");
+            List<String> lines = logs.await(3000, "\"GET /cgi-bin/status.sh?x=1 HTTP/1.1\" 418");
+            assertThat(lines).hasSize(1);
+            assertThat(lines.get(0)).startsWith("INFO [kiln.access] 127.0.0.1 ");
+        }
+    }
+
+    @Test
     void localRedirectLoopsEnd() throws Exception {
         assertThat(kiln.get("/cgi-bin/redirect-loop.sh").statusCode()).isEqualTo(500);
     }
