@@ -124,13 +124,10 @@ public final class ScriptCommands implements CommandPlanner {
         if (!py.cacheable()) {
             mode = CacheMode.OFF;
         }
-        if (interpreterArgs.contains("-B") || interpreterArgs.contains("-E") || interpreterArgs.contains("-I")) {
-            if (warnedNoCache.add(script)) {
-                LOG.warn("{}: its shebang passes {} to Python, which {}; it runs correctly but recompiles on every "
-                        + "request; fix: remove that flag from the #! line", script, interpreterArgs,
-                        interpreterArgs.contains("-B") ? "turns bytecode caching off"
-                                : "makes Python ignore Kiln's cache location (PYTHONPYCACHEPREFIX)");
-            }
+        // -E and -I are fine: Kiln's loader takes the cache location from os.environ, which they leave alone
+        if (interpreterArgs.contains("-B") && warnedNoCache.add(script)) {
+            LOG.warn("{}: its shebang passes -B to Python, which turns bytecode caching off; it runs correctly but "
+                    + "recompiles on every request; fix: remove -B from the #! line", script);
         }
         List<String> argv = new ArrayList<>(interpreterArgs.size() + args.size() + 6);
         argv.add(py.executable().toString());

@@ -336,4 +336,19 @@ class SharedCacheTest {
             assertThat(r.body()).doesNotContain(temp.toString());
         }
     }
+
+    @Test
+    void isolatedModeShebangsStayCachedWithoutWarnings() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).start();
+             LogCapture logs = LogCapture.capture()) {
+            kiln.script("iso.py", "#!/usr/bin/python3 -I\nimport sys\nprint('Content-Type: text/plain\\n')\n"
+                    + "print(sys.flags.isolated, sys.path[0] == __import__('os').path.dirname(__file__))\n");
+            assertThat(kiln.get("/cgi-bin/iso.py").body().strip()).isEqualTo("1 False"); // -I: no script dir on sys.path
+            awaitStats(kiln, "iso.py", x -> x.requests() == 1 && x.compiled() == 1);
+            assertThat(kiln.get("/cgi-bin/iso.py").body().strip()).isEqualTo("1 False");
+            ScriptStats.Snapshot s = awaitStats(kiln, "iso.py", x -> x.requests() == 2 && x.cached() >= 1);
+            assertThat(s.lastRequestCompiled()).isZero();
+            assertThat(logs.matching("WARN")).isEmpty();
+        }
+    }
 }
