@@ -342,13 +342,9 @@ def _load(loader, fullname, source_path):
         if st is not None:
             mtime = int(st['mtime'])
             size = st['size']
-            data = _read_pyc(loader, pyc_path, True)
-            if data is not None:
-                code = _valid_code(loader, fullname, data, pyc_path, source_path,
-                                   mtime, size, src)
-                if code is not None:
-                    _stats[1] += 1
-                    return code, 'cached'
+            # Outside the scripts folder (the standard library, dist-packages) the
+            # interpreter's own shipped bytecode comes first: it is almost always
+            # there, so the prefix is only looked at when it is not.
             if not _under_root(source_path):
                 shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
                                        os.path.basename(pyc_path))
@@ -359,6 +355,13 @@ def _load(loader, fullname, source_path):
                     if code is not None:
                         _stats[2] += 1
                         return code, 'shipped'
+            data = _read_pyc(loader, pyc_path, True)
+            if data is not None:
+                code = _valid_code(loader, fullname, data, pyc_path, source_path,
+                                   mtime, size, src)
+                if code is not None:
+                    _stats[1] += 1
+                    return code, 'cached'
             if _mode == 'rw' and not sys.flags.dont_write_bytecode:
                 return _compile_and_store(loader, fullname, source_path, pyc_path,
                                           mtime, size, src)
