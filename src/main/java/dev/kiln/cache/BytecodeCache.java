@@ -26,6 +26,7 @@ public final class BytecodeCache {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cache");
     private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile(
             "(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
+    private static final Set<String> FILESYSTEM_WIDE = Set.of("ENOSPC", "EDQUOT", "EROFS");
     private static final long RECHECK_NANOS = 3_000_000_000L;
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
 
@@ -209,7 +210,11 @@ public final class BytecodeCache {
         return fallback;
     }
 
-    private void problem(CacheProblem p) {
+    private void problem(CacheProblem reported) {
+        // A full or read-only filesystem is one cause wherever it shows: report it for the cache folder once,
+        // not once per folder a module happened to be written to.
+        CacheProblem p = FILESYSTEM_WIDE.contains(reported.errno()) && reported.path().startsWith(root)
+                ? new CacheProblem(reported.op(), reported.errno(), reported.path(), root) : reported;
         if (problems.putIfAbsent(p.key(), p) != null) {
             return; // already logged while it lasts
         }
@@ -234,7 +239,9 @@ public final class BytecodeCache {
             if (p.op().equals("probe")) {
                 continue; // the probe forgets its own problem when it succeeds
             }
-            boolean fixed = Files.isDirectory(p.dir()) ? isWritableDir(p.dir()) : !Files.exists(p.dir());
+            // an empty file fits on a full disk: only writing real bytes proves there is room again
+            int bytes = FILESYSTEM_WIDE.contains(p.errno()) ? 64 * 1024 : 0;
+            boolean fixed = Files.isDirectory(p.dir()) ? isWritableDir(p.dir(), bytes) : !Files.exists(p.dir());
             if (fixed) {
                 problems.remove(p.key());
                 LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op(),
@@ -245,18 +252,24 @@ public final class BytecodeCache {
         return recovered;
     }
 
-    private static boolean isWritableDir(Path dir) {
+    private static boolean isWritableDir(Path dir, int bytes) {
         if (!Files.isDirectory(dir)) {
             return false;
         }
         Path probe = dir.resolve(".kiln-probe-" + ProcessHandle.current().pid());
         try {
             Files.deleteIfExists(probe);
-            Files.createFile(probe);
-            Files.delete(probe);
+            Files.write(probe, new byte[bytes], java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SYNC);
             return true;
         } catch (IOException e) {
             return false;
+        } finally {
+            try {
+                Files.deleteIfExists(probe);
+            } catch (IOException e) {
+                // nothing was left if it could not be created
+            }
         }
     }
 

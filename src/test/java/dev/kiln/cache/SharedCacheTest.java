@@ -351,4 +351,56 @@ class SharedCacheTest {
             assertThat(logs.matching("WARN")).isEmpty();
         }
     }
+
+    @Test
+    void aFullDiskIsReportedOnceWithItsFixAndScriptsStillAnswer() throws Exception {
+        // a real filesystem that runs out of space: a 256 KiB tmpfs (CI runs as root, which mounts)
+        Path cache = Files.createDirectories(temp.resolve("small-cache"));
+        run("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "kiln-test", cache.toString());
+        try {
+            Path filler = cache.resolve("filler");
+            try (var out = Files.newOutputStream(filler)) {
+                byte[] block = new byte[4096];
+                while (true) {
+                    try {
+                        out.write(block);
+                        out.flush();
+                    } catch (java.io.IOException full) {
+                        break;
+                    }
+                }
+            } catch (java.io.IOException closeOnFullDisk) {
+                // the last partial block may fail again on close
+            }
+            try (LogCapture logs = LogCapture.capture();
+                 KilnTestServer kiln = KilnTestServer.builder(temp).option("cache", cache.toString()).start()) {
+                writeApp(kiln, "full.py", 3, "full");
+                for (int i = 0; i < 3; i++) {
+                    assertThat(kiln.get("/cgi-bin/full.py").body().strip()).isEqualTo("full 3");
+                }
+                List<String> warnings = logs.await(3000, "WARN", "ENOSPC");
+                assertThat(warnings).as(logs.lines().toString()).hasSize(1);
+                assertThat(warnings.get(0)).contains("no space left on device").contains("fix: free space on the "
+                        + "filesystem holding");
+                // space comes back: the next requests cache again without a restart
+                Files.delete(filler);
+                long end = System.currentTimeMillis() + 10_000;
+                while (kiln.kiln().cache().stats("full.py").snapshot().lastRequestCompiled() != 0
+                        && System.currentTimeMillis() < end) {
+                    kiln.get("/cgi-bin/full.py");
+                    Thread.sleep(200);
+                }
+                assertThat(kiln.kiln().cache().stats("full.py").snapshot().lastRequestCompiled()).isZero();
+                assertThat(logs.await(5000, "INFO", "usable again")).isNotEmpty();
+            }
+        } finally {
+            run("umount", "-l", cache.toString());
+        }
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("%s: %s", String.join(" ", cmd), out).isZero();
+    }
 }
