@@ -30,16 +30,8 @@ public final class ErrorPage {
         if (resp.isCommitted()) {
             return;
         }
-        // reset() drops every header: keep the ones the caller set for this answer (Allow on 405, Retry-After on 503)
-        String allow = resp.getHeader("Allow");
-        String retryAfter = resp.getHeader("Retry-After");
-        resp.reset();
-        if (allow != null) {
-            resp.setHeader("Allow", allow);
-        }
-        if (retryAfter != null) {
-            resp.setHeader("Retry-After", retryAfter);
-        }
+        // only the body so far goes: headers the caller set for this answer (Allow, Retry-After) stay
+        resp.resetBuffer();
         resp.setStatus(status);
         resp.setContentType("text/html;charset=utf-8");
         resp.setHeader("Cache-Control", "no-store");
