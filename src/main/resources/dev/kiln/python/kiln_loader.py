@@ -345,23 +345,19 @@ def _load(loader, fullname, source_path):
             # Outside the scripts folder (the standard library, dist-packages) the
             # interpreter's own shipped bytecode comes first: it is almost always
             # there, so the prefix is only looked at when it is not.
+            candidates = ((pyc_path, True, 1, 'cached'),)
             if not _under_root(source_path):
                 shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
                                        os.path.basename(pyc_path))
-                data = _read_pyc(loader, shipped, False)
+                candidates = ((shipped, False, 2, 'shipped'),) + candidates
+            for path, in_prefix, counter, status in candidates:
+                data = _read_pyc(loader, path, in_prefix)
                 if data is not None:
-                    code = _valid_code(loader, fullname, data, shipped, source_path,
+                    code = _valid_code(loader, fullname, data, path, source_path,
                                        mtime, size, src)
                     if code is not None:
-                        _stats[2] += 1
-                        return code, 'shipped'
-            data = _read_pyc(loader, pyc_path, True)
-            if data is not None:
-                code = _valid_code(loader, fullname, data, pyc_path, source_path,
-                                   mtime, size, src)
-                if code is not None:
-                    _stats[1] += 1
-                    return code, 'cached'
+                        _stats[counter] += 1
+                        return code, status
             if _mode == 'rw' and not sys.flags.dont_write_bytecode:
                 return _compile_and_store(loader, fullname, source_path, pyc_path,
                                           mtime, size, src)
