@@ -222,16 +222,8 @@ public final class Kiln implements AutoCloseable {
         return interpreters;
     }
 
-    public ScriptCommands commands() {
-        return commands;
-    }
-
     public PythonRuntime runtime() {
         return runtime;
-    }
-
-    public Map<String, String> scriptEnvironment() {
-        return scriptEnv;
     }
 
     /** Waits up to {@code limit} for running scripts to finish on their own. */

@@ -63,10 +63,6 @@ public final class BytecodeCache {
         return prefix;
     }
 
-    public ProcessUser user() {
-        return user;
-    }
-
     /** What scripts may do with the cache now. Cheap; while it is not writable, it re-checks every few seconds. */
     public CacheMode mode() {
         if ((mode != CacheMode.RW || !problems.isEmpty()) && System.nanoTime() >= nextCheckNanos) {

@@ -57,6 +57,10 @@ public class StatusServlet extends KilnServlet {
         StringBuilder b = new StringBuilder(1024);
         b.append("{\n  \"version\": ").append(Json.string(Kiln.VERSION));
         b.append(",\n  \"scripts\": ").append(Json.string(k.host().settings().resolver().root().toString()));
+        var limiter = k.host().settings().limiter();
+        b.append(",\n  \"scriptsRunning\": ").append(limiter.running())
+                .append(", \"scriptsWaiting\": ").append(limiter.waiting())
+                .append(", \"maxConcurrent\": ").append(limiter.maxRunning());
         b.append(",\n  \"cache\": {\"folder\": ").append(Json.string(cache.root().toString()));
         b.append(", \"prefix\": ").append(Json.string(cache.prefix().toString()));
         String mode = cache.mode().word();

@@ -320,6 +320,7 @@ class SharedCacheTest {
             assertThat(json).contains("\"folder\": \"" + temp.resolve("cache") + "\"")
                     .contains("\"mode\": \"rw\"").contains("\"writable\": true").contains("\"healthy\": true")
                     .contains("\"lastError\": null")
+                    .contains("\"scriptsRunning\": 0, \"scriptsWaiting\": 0, \"maxConcurrent\": ")
                     .containsPattern("\"executable\": \"/usr/bin/python3\", \"version\": \"3\\.\\d+\\.\\d+\", "
                             + "\"cacheTag\": \"cpython-3\\d+\"")
                     .containsPattern("\"seen\\.py\": \\{\"requests\": 2, \"modulesCompiled\": 4, \"cacheHits\": 4, "
