@@ -53,7 +53,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScheduledFuture<?> totalCheck;
 
     ScriptProcess(Process process, Launch launch, RunSettings settings, StderrSink sink, ExecutorService pumps,
-                  ScheduledExecutorService timer, ProcessGroupSignaller signaller) {
+                  ScheduledExecutorService timer, ProcessGroupSignaller signaller, java.util.Set<ScriptProcess> live) {
         this.process = process;
         this.pgid = process.pid();
         this.launch = launch;
@@ -68,8 +68,15 @@ public final class ScriptProcess implements AutoCloseable {
         this.idleCheck = timer.schedule(this::checkIdle, settings.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
         this.totalCheck = timer.schedule(() -> stop(Stop.TOTAL_TIMEOUT), settings.timeout().toNanos(),
                 TimeUnit.NANOSECONDS);
-        // The moment the script itself exits, whatever it left running in its group is an orphan.
-        process.onExit().thenRun(() -> signaller.signal(pgid, "KILL"));
+        // The moment the script itself exits, whatever it left running in its group is an orphan. A pooled
+        // thread waits for that: Process.onExit() would start a new thread per call on a 2-core machine
+        // (CompletableFuture's async pool is a thread per task when the common pool has one worker).
+        live.add(this);
+        pumps.execute(() -> {
+            awaitExitUninterruptibly();
+            signaller.signal(pgid, "KILL");
+            live.remove(this);
+        });
     }
 
     public long pid() {
@@ -139,6 +146,24 @@ public final class ScriptProcess implements AutoCloseable {
                 describe(reason));
         signaller.signal(pgid, "TERM");
         timer.schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void awaitExitUninterruptibly() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                process.waitFor();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // pool shutting down: the process still has to be waited for
+                if (!process.isAlive()) {
+                    break;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits up to {@code nanos} for the script itself to exit. */

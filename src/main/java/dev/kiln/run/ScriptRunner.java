@@ -49,10 +49,7 @@ public final class ScriptRunner implements AutoCloseable {
         pb.environment().clear();
         pb.environment().putAll(launch.env());
         Process process = pb.start();
-        ScriptProcess sp = new ScriptProcess(process, launch, settings, sink, pumps, timer, signaller);
-        live.add(sp);
-        process.onExit().thenRun(() -> live.remove(sp));
-        return sp;
+        return new ScriptProcess(process, launch, settings, sink, pumps, timer, signaller, live);
     }
 
     /** Scripts running now. */
