@@ -121,7 +121,9 @@ public final class CacheDiagnostics {
                 break;
         }
         if (ownerUid >= 0 && ownerUid != user.uid()) {
-            return "chown -R " + user.name() + " " + dir + " && chmod 700 " + dir;
+            String chown = "chown -R " + user.name() + " " + dir + " && chmod 700 " + dir;
+            return p.op().equals("read") ? chown + " (for a cache built elsewhere: run precompile as "
+                    + user.name() + ")" : chown;
         }
         if (mode.length() >= 4 && (mode.charAt(2) != 'w' || mode.charAt(3) != 'x')) {
             return "chmod u+rwx " + dir;

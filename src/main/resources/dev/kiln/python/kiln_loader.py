@@ -85,8 +85,11 @@ def _existing(path, include_self):
 
 def _report(op, exc, path):
     # Report an OSError met under the cache prefix (once per op/errno/dir).
-    if _mode != 'rw':
-        return          # ro: nothing is reported per request
+    if _mode != 'rw' and not (op == 'read' and exc.errno in (1, 13)):
+        # ro: nothing is written, so nothing to report per request -- except
+        # bytecode this user may not read (EPERM, EACCES): that would silently
+        # mean compiling on every request (Kiln logs it once)
+        return
     import errno
     code = exc.errno
     name = errno.errorcode.get(code, 'E%s' % (code,))

@@ -312,4 +312,25 @@ class CacheFaultsIT {
         assertThat(out).contains("pruned 1 files (" + size + " bytes)");
         assertThat(pycCount(mirror)).isEqualTo(1);
     }
+
+    @Test
+    void aReadOnlyCacheWhoseFilesKilnCannotReadIsReportedOnce() throws Exception {
+        // built as root (files 0600), mounted read-only, served as nobody: without a word this would compile
+        // on every request; Kiln says so once, with the fix
+        Path cache = base.resolve("root-built-cache");
+        run("java", "-jar", jar.toString(), "precompile", "--scripts", scripts.toString(), "--cache", cache.toString(),
+                "--python", "/usr/bin/python3");
+        run("sh", "-c", "find " + cache + " -type d -exec chmod 755 {} +");
+        String inner = "mount --bind " + cache + " " + cache + " && mount -o remount,bind,ro " + cache
+                + " && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \"$@\"";
+        Running kiln = start(List.of("unshare", "-m", "sh", "-c", inner, "sh"), "--cache", cache.toString());
+        for (int i = 0; i < 4; i++) {
+            assertThat(kiln.get("/cgi-bin/app.py").body().strip()).isEqualTo("answer 42 True True");
+        }
+        Path mirror = cache.resolve("py").resolve(scripts.toString().substring(1));
+        List<String> warnings = kiln.awaitLogged(3000, "WARN", "EACCES");
+        assertThat(warnings).as(String.join("\n", kiln.log())).hasSize(1);
+        assertThat(warnings.get(0)).contains("cache read " + mirror).contains("runs as nobody")
+                .contains("owned by root").contains("run precompile as nobody");
+    }
 }
