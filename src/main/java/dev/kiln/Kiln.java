@@ -3,11 +3,13 @@ package dev.kiln;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -17,8 +19,10 @@ import org.slf4j.LoggerFactory;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CachePruner;
+import dev.kiln.cache.ScriptStatistics;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
+import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
@@ -26,8 +30,11 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.python.Precompiler;
 import dev.kiln.python.PythonInterpreter;
+import dev.kiln.python.PythonLauncher;
 import dev.kiln.python.PythonRuntime;
-import dev.kiln.python.ScriptCommands;
+import dev.kiln.python.PythonScripts;
+import dev.kiln.python.RuntimeFiles;
+import dev.kiln.run.ExecLauncher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
 import dev.kiln.run.ScriptRunner;
@@ -44,9 +51,10 @@ public final class Kiln implements AutoCloseable {
     private final Map<String, String> scriptEnv;
     private final InterpreterRegistry interpreters;
     private final BytecodeCache cache;
-    private final PythonRuntime runtime;
+    private final ScriptStatistics statistics = new ScriptStatistics();
+    private final RuntimeFiles runtime;
     private final ScriptRunner runner;
-    private final ScriptCommands commands;
+    private final PythonScripts python;
     private final CgiHost host;
 
     /**
@@ -60,27 +68,28 @@ public final class Kiln implements AutoCloseable {
             throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
                     + "create it or pass --scripts DIR");
         }
-        this.scriptEnv = baseEnvironment(config, hostEnv);
+        ScriptResolver resolver = new ScriptResolver(scripts);
+        this.scriptEnv = CgiEnvironment.base(config.passEnv(), config.env(), hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.cache = new BytecodeCache(config.cache());
-        this.runtime = cache.safe() ? PythonRuntime.install(cache.root().resolve("runtime"))
-                : PythonRuntime.installPrivate();
-        ScriptResolver resolver = new ScriptResolver(scripts);
+        this.runtime = new RuntimeFiles(cache);
         this.runner = new ScriptRunner(new RunSettings(config.timeout(), config.idleTimeout(), config.killGrace(),
                 config.stderrTimeout(), config.maxStderrLine()));
-        this.commands = new ScriptCommands(interpreters, config.python(), config.executable(), runtime,
-                cache, config.pycValidation(), resolver.root());
+        this.python = new PythonScripts(interpreters, config.python(), new PythonLauncher.Setup(runner, cache,
+                statistics, runtime, config.pycValidation(), resolver.root()));
+        CommandPlanner planner = new CommandPlanner(List.of(python),
+                new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), config.executable(),
+                config.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
-                new CgiEnvironment(scriptEnv, config.passAuth(), config.envHttpHeaders(), "Kiln/" + VERSION),
-                commands,
-                runner,
+                planner,
                 new RunLimiter(config.maxConcurrent(), config.maxQueued(), config.queueTimeout()),
+                new CgiEnvironment(scriptEnv, resolver.root().toString(), config.passAuth(),
+                        config.envHttpHeaders(), "Kiln/" + VERSION),
                 tmpDir.resolve("kiln-bodies"),
                 config.maxBody(),
                 config.maxHeaderSize(),
-                config.methods(),
-                config.cmdLineArguments()));
+                config.methods()));
         discoverInterpreters(resolver.root());
     }
 
@@ -117,7 +126,7 @@ public final class Kiln implements AutoCloseable {
     }
 
     public Precompiler precompiler() {
-        return new Precompiler(commands, runtime, cache, config.pycValidation(),
+        return new Precompiler(python, runtime, cache, config.pycValidation(),
                 host.settings().resolver().root(), scriptEnv);
     }
 
@@ -140,24 +149,6 @@ public final class Kiln implements AutoCloseable {
         }, "kiln-precompile");
         t.setDaemon(true);
         t.start();
-    }
-
-    /** The variables every script starts from: the passed-through ones, then the configured ones. */
-    static Map<String, String> baseEnvironment(KilnConfig config, Map<String, String> hostEnv) {
-        Map<String, String> env = new LinkedHashMap<>();
-        if (config.passEnv().contains("*")) {
-            env.putAll(hostEnv);
-        } else {
-            for (String name : config.passEnv()) {
-                String v = hostEnv.get(name);
-                if (v != null) {
-                    env.put(name, v);
-                }
-            }
-        }
-        env.remove("PYTHONDONTWRITEBYTECODE"); // Kiln decides about bytecode, never an inherited variable
-        env.putAll(config.env());
-        return env;
     }
 
     /** Probes the configured Python and every Python named by a shebang in the scripts folder. */
@@ -196,7 +187,7 @@ public final class Kiln implements AutoCloseable {
         Map<Path, List<String>> names = new LinkedHashMap<>();
         Map<Path, PythonInterpreter> byBinary = new LinkedHashMap<>();
         for (PythonInterpreter p : found) {
-            names.computeIfAbsent(p.executable(), k -> new java.util.ArrayList<>()).add(p.command());
+            names.computeIfAbsent(p.executable(), k -> new ArrayList<>()).add(p.command());
             byBinary.putIfAbsent(p.executable(), p);
         }
         for (PythonInterpreter p : byBinary.values()) {
@@ -222,12 +213,17 @@ public final class Kiln implements AutoCloseable {
         return interpreters;
     }
 
+    /** Kiln's Python files in use now. */
     public PythonRuntime runtime() {
-        return runtime;
+        return runtime.current();
+    }
+
+    public ScriptStatistics statistics() {
+        return statistics;
     }
 
     /** Waits up to {@code limit} for running scripts to finish on their own. */
-    public void awaitIdle(java.time.Duration limit) throws InterruptedException {
+    public void awaitIdle(Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
         while (runner.running() > 0 && System.nanoTime() < end) {
             Thread.sleep(20);

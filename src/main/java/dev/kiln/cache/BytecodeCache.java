@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -15,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kiln's one shared bytecode cache: a folder outside the scripts' folders that holds every compiled entry
- * script and module, for every interpreter (files are named by cache tag, so versions never clash).
+ * Kiln's one shared bytecode cache and its health: a folder outside the scripts' folders that holds every
+ * compiled entry script and module, for every interpreter (files are named by cache tag, so versions never
+ * clash). Per-script counters are {@link ScriptStatistics}'.
  *
  * <p>It knows whether it can be used ({@link #mode()}), checks itself again every few seconds while it cannot,
  * logs each cause of failure once with its fix, and logs the recovery once. It never lets bytecode be loaded
@@ -24,8 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BytecodeCache {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cache");
-    private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile(
-            "(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
     private static final Set<String> FILESYSTEM_WIDE = Set.of("ENOSPC", "EDQUOT", "EROFS");
     private static final long RECHECK_NANOS = 3_000_000_000L;
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
@@ -35,7 +35,6 @@ public final class BytecodeCache {
     private final ProcessUser user;
     private final CacheDiagnostics diagnostics;
     private final Map<CacheProblem.Key, CacheProblem> problems = new ConcurrentHashMap<>();
-    private final Map<String, ScriptStats> stats = new ConcurrentHashMap<>();
 
     private volatile CacheMode mode = CacheMode.OFF;
     private volatile String lastError;
@@ -88,36 +87,14 @@ public final class BytecodeCache {
         return List.copyOf(problems.values());
     }
 
-    /** Counters of one script (by its path below the scripts folder). */
-    public ScriptStats stats(String script) {
-        return stats.computeIfAbsent(script, k -> new ScriptStats());
-    }
-
-    /** One more request for a Python script. */
-    public void countRequest(String script) {
-        stats(script).requests.increment();
-    }
-
-    public Map<String, ScriptStats> allStats() {
-        return Map.copyOf(stats);
-    }
-
     /**
-     * Takes one marker line from Kiln's Python loader ({@code stats ...} or {@code cache-error ...}).
+     * A problem a script's loader met under the cache (it could not write or read a file there).
      *
-     * @param script the script's path below the scripts folder, for the counters
+     * @param dir the folder the fix applies to, or null to take the deepest existing one on the way to path
      */
-    public void report(String script, String line) {
-        Map<String, String> f = fields(line);
-        if (line.startsWith("stats ")) {
-            stats(script).record(num(f.get("compiled")), num(f.get("cached")), num(f.get("shipped")),
-                    num(f.get("compile_us")));
-        } else if (line.startsWith("cache-error ") && f.containsKey("path")) {
-            Path path = Path.of(f.get("path"));
-            Path dir = f.containsKey("dir") ? Path.of(f.get("dir")) : CacheDiagnostics.nearestExisting(path);
-            problem(new CacheProblem(f.getOrDefault("op", "write"), f.getOrDefault("errno", "EIO"), path, dir));
-            nextCheckNanos = System.nanoTime(); // look at the root again on the next request
-        }
+    public void reported(String op, String errno, Path path, Path dir) {
+        problem(new CacheProblem(op, errno, path, dir != null ? dir : CacheDiagnostics.nearestExisting(path)));
+        nextCheckNanos = System.nanoTime(); // look at the root again on the next request
     }
 
     /** Re-examines the cache folder now: safety first, then whether it can be written, then read. */
@@ -255,8 +232,8 @@ public final class BytecodeCache {
         Path probe = dir.resolve(".kiln-probe-" + ProcessHandle.current().pid());
         try {
             Files.deleteIfExists(probe);
-            Files.write(probe, new byte[bytes], java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SYNC);
+            Files.write(probe, new byte[bytes], StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
             return true;
         } catch (IOException e) {
             return false;
@@ -266,33 +243,6 @@ public final class BytecodeCache {
             } catch (IOException e) {
                 // nothing was left if it could not be created
             }
-        }
-    }
-
-    /** Parses {@code key=value} words; a value runs to the next known key, so paths may contain spaces. */
-    static Map<String, String> fields(String line) {
-        Map<String, String> out = new java.util.HashMap<>();
-        java.util.regex.Matcher m = FIELD.matcher(line);
-        int valueStart = -1;
-        String key = null;
-        while (m.find()) {
-            if (key != null) {
-                out.put(key, line.substring(valueStart, m.start()));
-            }
-            key = m.group(1);
-            valueStart = m.end();
-        }
-        if (key != null) {
-            out.put(key, line.substring(valueStart));
-        }
-        return out;
-    }
-
-    private static long num(String s) {
-        try {
-            return s == null ? 0 : Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            return 0;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.cgi;
 
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
@@ -19,32 +20,65 @@ public final class CgiEnvironment {
     private static final List<String> NEVER = List.of("PROXY", "CONTENT_TYPE", "CONTENT_LENGTH");
 
     private final Map<String, String> base;
+    private final String documentRoot;
     private final boolean passAuthorization;
     private final Pattern headerFilter;
     private final String serverSoftware;
 
     /**
-     * @param base              the variables every script gets: passed-through and configured ones
+     * @param base              the variables every script gets: see {@link #base(Collection, Map, Map)}
+     * @param documentRoot      DOCUMENT_ROOT, and the root PATH_TRANSLATED maps PATH_INFO onto
      * @param passAuthorization whether Authorization becomes HTTP_AUTHORIZATION (Apache's CGIPassAuth)
      * @param headerFilter      when non-null, only headers whose names match it become HTTP_* variables
      */
-    public CgiEnvironment(Map<String, String> base, boolean passAuthorization, Pattern headerFilter,
-                          String serverSoftware) {
+    public CgiEnvironment(Map<String, String> base, String documentRoot, boolean passAuthorization,
+                          Pattern headerFilter, String serverSoftware) {
         this.base = Map.copyOf(base);
+        this.documentRoot = documentRoot;
         this.passAuthorization = passAuthorization;
         this.headerFilter = headerFilter;
         this.serverSoftware = serverSoftware;
     }
 
     /**
-     * The complete environment for one request.
+     * The variables every script starts from: the ones passed through from Kiln's own environment
+     * ({@code *} for all), then the configured ones. An inherited {@code PYTHONDONTWRITEBYTECODE} never gets
+     * through: Kiln decides about bytecode.
+     */
+    public static Map<String, String> base(Collection<String> passEnv, Map<String, String> configured,
+                                           Map<String, String> hostEnv) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (passEnv.contains("*")) {
+            env.putAll(hostEnv);
+        } else {
+            for (String name : passEnv) {
+                String v = hostEnv.get(name);
+                if (v != null) {
+                    env.put(name, v);
+                }
+            }
+        }
+        env.remove("PYTHONDONTWRITEBYTECODE");
+        env.putAll(configured);
+        return env;
+    }
+
+    /** The base variables, for helpers that run as scripts do (interpreter probes, the precompiler). */
+    public Map<String, String> base() {
+        return base;
+    }
+
+    /**
+     * The complete environment for one request: the base variables, the request's meta-variables, then what
+     * the launcher adds (a null value removes a variable). This is the only place a script's environment is
+     * assembled.
      *
      * @param scriptName    SCRIPT_NAME: the URL path of the script (context, servlet path and script segments)
      * @param contentLength the body length when it is known (for a spooled chunked body, the spooled size), or -1
-     * @param queryString   QUERY_STRING as it is to be seen (for a local redirect, the Location's)
+     * @param launcher      the launcher's additions
      */
     public Map<String, String> build(HttpServletRequest req, ResolvedScript script, String scriptName,
-                                     String documentRoot, long contentLength, String queryString) {
+                                     long contentLength, Map<String, String> launcher) {
         Map<String, String> env = new LinkedHashMap<>(64);
         env.putAll(base);
         env.put("GATEWAY_INTERFACE", "CGI/1.1");
@@ -67,6 +101,7 @@ public final class CgiEnvironment {
             // RFC 3875 4.1.6: the path info mapped onto the document tree; like Apache, relative to the root
             env.put("PATH_TRANSLATED", documentRoot + script.pathInfo());
         }
+        String queryString = req.getQueryString(); // for a local redirect, the Location's
         env.put("QUERY_STRING", queryString == null ? "" : queryString);
         env.put("REMOTE_ADDR", nz(req.getRemoteAddr()));
         env.put("REMOTE_HOST", nz(req.getRemoteHost()));
@@ -83,6 +118,13 @@ public final class CgiEnvironment {
             env.put("CONTENT_TYPE", contentType);
         }
         addHeaders(req, env);
+        launcher.forEach((name, value) -> {
+            if (value == null) {
+                env.remove(name);
+            } else {
+                env.put(name, value);
+            }
+        });
         return env;
     }
 

@@ -1,51 +1,97 @@
 package dev.kiln.cgi;
 
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 
-import dev.kiln.run.StderrSink;
+import dev.kiln.run.Command;
+import dev.kiln.run.Launcher;
 
-/** Decides how a script runs: which interpreter, which arguments, what extra environment. */
-@FunctionalInterface
-public interface CommandPlanner {
-    /** Marks a refusal that is the server's fault, not the script's: it answers 500. */
-    String CANNOT_START = "cannot start: ";
+/**
+ * Decides how each script runs, without side effects. A {@code #!} line names the interpreter (its words
+ * honoured, {@code env NAME} looked up by the kind that knows NAME); a file without one is claimed by a
+ * {@link ScriptKind} by its name ({@code .py}) or runs with the configured executable; anything else is refused.
+ */
+public final class CommandPlanner {
+    private final List<ScriptKind> kinds;
+    private final Launcher exec;
+    private final List<String> executable;
+    private final boolean commandLineArgs;
 
     /**
-     * How to run one script, or why it may not run.
-     *
-     * @param argv    the full command (interpreter first), or null when refused
-     * @param env     variables added to (or, with a null value, removed from) the CGI environment
-     * @param sink    receives Kiln's own marker lines from the script's stderr
-     * @param refusal why the script may not run (the caller answers 403), or null
-     * @param ownSession whether the command makes itself a session leader (Kiln's Python bootstrap does, which
-     *                   saves the {@code setsid} exec); otherwise Kiln starts it under {@code setsid}
+     * @param kinds           the kinds with launchers of their own, asked in order
+     * @param exec            the launcher of every other script
+     * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
+     * @param commandLineArgs whether a query string without '=' becomes command-line words (RFC 3875 4.4)
      */
-    record Plan(List<String> argv, Map<String, String> env, StderrSink sink, String refusal, boolean ownSession) {
-        /** The script may not run (403): it is not a script Kiln runs. */
-        public static Plan refuse(String why) {
-            return new Plan(null, Map.of(), StderrSink.NONE, why, false);
-        }
-
-        /** The script cannot run (500): its interpreter is missing or broken. */
-        public static Plan cannotStart(String why) {
-            return new Plan(null, Map.of(), StderrSink.NONE, CANNOT_START + why, false);
-        }
-
-        /** 403 for a refusal, 500 when the script cannot start. */
-        public int status() {
-            return refusal != null && refusal.startsWith(CANNOT_START) ? 500 : 403;
-        }
-
-        public boolean refused() {
-            return refusal != null;
-        }
+    public CommandPlanner(List<ScriptKind> kinds, Launcher exec, List<String> executable, boolean commandLineArgs) {
+        this.kinds = List.copyOf(kinds);
+        this.exec = exec;
+        this.executable = List.copyOf(executable);
+        this.commandLineArgs = commandLineArgs;
     }
 
-    /**
-     * @param script the script file (inside the scripts folder)
-     * @param args   command-line words for the script (RFC 3875 4.4), usually none
-     */
-    Plan plan(Path script, List<String> args);
+    /** @param queryString the request's, for RFC 3875 4.4 command-line words */
+    public Plan plan(Path script, String queryString) {
+        List<String> args = commandLineArgs(queryString);
+        Optional<Shebang> shebang;
+        try {
+            shebang = Shebang.read(script);
+        } catch (IOException e) {
+            return new Plan.Refuse("cannot read it: " + e.getMessage()
+                    + "; fix: make it readable by the user Kiln runs as");
+        }
+        if (shebang.isPresent()) {
+            Shebang sb = shebang.get();
+            Shebang named = sb.viaEnv().orElse(sb);
+            for (ScriptKind kind : kinds) {
+                if (kind.interprets(named.interpreter())) {
+                    Plan plan = kind.plan(named.interpreter(), named.args(), script, args);
+                    if (plan instanceof Plan.Run) {
+                        return plan;
+                    }
+                    break; // an interpreter its kind cannot use may still run as a plain #! interpreter
+                }
+            }
+            Path interpreter = Path.of(sb.interpreter());
+            if (!interpreter.isAbsolute() || !Files.isExecutable(interpreter)) {
+                return new Plan.CannotStart("its #! interpreter " + sb.interpreter() + " is not an executable file; "
+                        + "fix: install it or correct the script's first line");
+            }
+            List<String> interpreterArgv = new ArrayList<>(sb.args().size() + 1);
+            interpreterArgv.add(sb.interpreter());
+            interpreterArgv.addAll(sb.args());
+            return new Plan.Run(exec, new Command(interpreterArgv, script, args));
+        }
+        for (ScriptKind kind : kinds) {
+            if (kind.claims(script)) {
+                return kind.plan(null, List.of(), script, args);
+            }
+        }
+        if (!executable.isEmpty()) {
+            return new Plan.Run(exec, new Command(executable, script, args));
+        }
+        return new Plan.Refuse("it has no #! line and is not a .py file; fix: add a shebang line such as "
+                + "#!/bin/sh, or set the executable option");
+    }
+
+    /** RFC 3875 4.4: a query string without '=' is '+'-separated, URL-encoded command-line words. */
+    private List<String> commandLineArgs(String query) {
+        if (!commandLineArgs || query == null || query.isEmpty() || query.indexOf('=') >= 0) {
+            return List.of();
+        }
+        List<String> args = new ArrayList<>();
+        for (String word : query.split("\\+")) {
+            String decoded = URLDecoder.decode(word.replace("+", "%2B"), StandardCharsets.UTF_8);
+            if (!decoded.isEmpty()) {
+                args.add(decoded);
+            }
+        }
+        return args;
+    }
 }

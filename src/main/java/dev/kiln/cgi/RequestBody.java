@@ -69,6 +69,22 @@ final class RequestBody implements AutoCloseable {
         return tooLarge;
     }
 
+    /**
+     * A script may answer without reading its whole body. The rest is read and dropped (it is at most max-body),
+     * so a client still uploading gets the response instead of a connection reset. Call after the script is
+     * closed, when the body pump has let go of the request stream.
+     */
+    void discardUnread(boolean scriptStoppedReading) {
+        if (!scriptStoppedReading || stream == null) {
+            return;
+        }
+        try {
+            stream.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException clientGone) {
+            // nothing left to save
+        }
+    }
+
     @Override
     public void close() throws IOException {
         if (spool != null) {

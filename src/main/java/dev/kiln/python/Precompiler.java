@@ -39,16 +39,17 @@ public final class Precompiler {
         Progress NONE = (d, t, c) -> { };
     }
 
-    private final ScriptCommands commands;
-    private final PythonRuntime runtime;
+    private final PythonScripts python;
+    private final RuntimeFiles runtime;
     private final BytecodeCache cache;
     private final PycValidation validation;
     private final Path scriptsRoot;
     private final Map<String, String> scriptEnv;
 
-    public Precompiler(ScriptCommands commands, PythonRuntime runtime, BytecodeCache cache, PycValidation validation,
+    /** @param scriptEnv the variables every script starts from (PATH decides what python3 means) */
+    public Precompiler(PythonScripts python, RuntimeFiles runtime, BytecodeCache cache, PycValidation validation,
                        Path scriptsRoot, Map<String, String> scriptEnv) {
-        this.commands = commands;
+        this.python = python;
         this.runtime = runtime;
         this.cache = cache;
         this.validation = validation;
@@ -64,7 +65,7 @@ public final class Precompiler {
             files = walk.filter(Files::isRegularFile).filter(this::visible).sorted().toList();
         }
         for (Path f : files) {
-            Optional<ScriptCommands.PythonTarget> t = commands.pythonFor(f);
+            Optional<PythonScripts.PythonTarget> t = python.pythonFor(f);
             if (t.isEmpty() || !t.get().interpreter().cacheable()) {
                 continue;
             }
@@ -101,10 +102,8 @@ public final class Precompiler {
         List<String> failures = new ArrayList<>();
         for (Map.Entry<List<String>, List<Path>> g : groups.entrySet()) {
             List<String> cmd = new ArrayList<>(g.getKey());
-            cmd.add(runtime.precompiler().toString());
-            cmd.add(validation.word());
-            cmd.add(scriptsRoot.toString());
-            g.getValue().forEach(p -> cmd.add(p.toString()));
+            cmd.addAll(LoaderProtocol.precompileArgs(runtime.current().precompiler(), validation, scriptsRoot,
+                    g.getValue()));
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(scriptsRoot.toFile());
             pb.environment().clear();
             pb.environment().putAll(scriptEnv);
@@ -127,21 +126,15 @@ public final class Precompiler {
                     StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    Map<String, String> ev = dev.kiln.cache.PrecompileEvents.parse(line);
-                    switch (ev.getOrDefault("event", "")) {
-                        case "script" -> {
-                            done[0] = base + Integer.parseInt(ev.getOrDefault("index", "1")) - 1;
-                            progress.update(done[0], total, scriptsRoot.relativize(Path.of(ev.get("path"))).toString());
-                        }
-                        case "error" -> errors.add(ev.get("path") + ":" + (ev.get("line") == null ? "?" : ev.get("line"))
-                                + ": " + ev.get("message"));
-                        case "summary" -> {
-                            compiled += Integer.parseInt(ev.getOrDefault("compiled", "0"));
-                            fresh += Integer.parseInt(ev.getOrDefault("fresh", "0"));
-                        }
-                        default -> {
-                            // compiled events and anything newer: counted in the summary
-                        }
+                    LoaderProtocol.PrecompileEvent ev = LoaderProtocol.precompileEvent(line);
+                    if (ev instanceof LoaderProtocol.PrecompileEvent.Script sc) {
+                        done[0] = base + Math.max(sc.index(), 1) - 1;
+                        progress.update(done[0], total, scriptsRoot.relativize(sc.path()).toString());
+                    } else if (ev instanceof LoaderProtocol.PrecompileEvent.Error e) {
+                        errors.add(e.path() + ":" + (e.line() == null ? "?" : e.line()) + ": " + e.message());
+                    } else if (ev instanceof LoaderProtocol.PrecompileEvent.Summary sum) {
+                        compiled += sum.compiled();
+                        fresh += sum.fresh();
                     }
                 }
             }
@@ -150,8 +143,9 @@ public final class Precompiler {
             done[0] = base + g.getValue().size();
             progress.update(done[0], total, "");
             for (String l : stderr.toString().lines().toList()) {
-                if (l.startsWith("\u001ekiln:")) {
-                    cache.report("(precompile)", l.substring(6));
+                if (l.startsWith(LoaderProtocol.MARKER) && LoaderProtocol.parse(
+                        l.substring(LoaderProtocol.MARKER.length())) instanceof LoaderProtocol.Message.CacheError e) {
+                    cache.reported(e.op(), e.errno(), e.path(), e.dir());
                 }
             }
             if (exit != 0 && exit != 1) {

@@ -1,16 +1,12 @@
 package dev.kiln.run;
 
-import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,23 +22,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScriptProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
-    private static final String MARKER = "\u001ekiln:";
-    private static final int TAIL_LINES = 20;
 
     /** Why Kiln stopped a script, if it did. */
     public enum Stop { IDLE_TIMEOUT, TOTAL_TIMEOUT, CLIENT_GONE, SERVER_STOPPING }
 
-    private final Process process;
+    private final ChildProcess process;
     private final long pgid;
-    private final Launch launch;
+    private final String logName;
     private final RunSettings settings;
-    private final ExecutorService pumps;
-    private final ScheduledExecutorService timer;
+    private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
-    private final Logger scriptLog;
-    private final StderrSink sink;
+    private final StderrPump stderrPump;
     private final InputStream stdout;
-    private final Deque<String> stderrTail = new ArrayDeque<>();
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
@@ -52,30 +43,29 @@ public final class ScriptProcess implements AutoCloseable {
     private volatile ScheduledFuture<?> idleCheck;
     private final ScheduledFuture<?> totalCheck;
 
-    ScriptProcess(Process process, Launch launch, RunSettings settings, StderrSink sink, ExecutorService pumps,
-                  ScheduledExecutorService timer, ProcessGroupSignaller signaller, java.util.Set<ScriptProcess> live) {
+    ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
         this.pgid = process.pid();
-        this.launch = launch;
-        this.settings = settings;
-        this.pumps = pumps;
-        this.timer = timer;
-        this.signaller = signaller;
-        this.sink = sink;
-        this.scriptLog = LoggerFactory.getLogger(launch.logName());
-        this.stdout = new Watched(process.getInputStream());
-        pumps.execute(this::pumpStderr);
-        this.idleCheck = timer.schedule(this::checkIdle, settings.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        this.totalCheck = timer.schedule(() -> stop(Stop.TOTAL_TIMEOUT), settings.timeout().toNanos(),
+        this.logName = logName;
+        this.runner = runner;
+        this.settings = runner.settings();
+        this.signaller = runner.signaller();
+        this.stdout = new Watched(process.stdout());
+        this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
+                settings.maxStderrLine(), () -> stderrDone.complete(null));
+        runner.pumps().execute(stderrPump);
+        this.idleCheck = runner.timer().schedule(this::checkIdle, settings.idleTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+        this.totalCheck = runner.timer().schedule(() -> stop(Stop.TOTAL_TIMEOUT), settings.timeout().toNanos(),
                 TimeUnit.NANOSECONDS);
         // The moment the script itself exits, whatever it left running in its group is an orphan. A pooled
         // thread waits for that: Process.onExit() would start a new thread per call on a 2-core machine
         // (CompletableFuture's async pool is a thread per task when the common pool has one worker).
-        live.add(this);
-        pumps.execute(() -> {
+        runner.live().add(this);
+        runner.pumps().execute(() -> {
             awaitExitUninterruptibly();
             signaller.signal(pgid, "KILL");
-            live.remove(this);
+            runner.live().remove(this);
         });
     }
 
@@ -94,11 +84,11 @@ public final class ScriptProcess implements AutoCloseable {
      */
     public void feedStdin(InputStream body) {
         if (body == null) {
-            closeQuietly(process.getOutputStream());
+            closeQuietly(process.stdin());
             stdinDone.complete(null);
             return;
         }
-        pumps.execute(() -> {
+        runner.pumps().execute(() -> {
             try {
                 copyBody(body);
             } finally {
@@ -109,7 +99,7 @@ public final class ScriptProcess implements AutoCloseable {
 
     private void copyBody(InputStream body) {
         byte[] buf = new byte[16 * 1024];
-        try (OutputStream in = process.getOutputStream()) {
+        try (OutputStream in = process.stdin()) {
             while (true) {
                 int n;
                 try {
@@ -142,10 +132,11 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             return;
         }
-        LOG.info("stopping {} (pid {}): {}", launch.logName().substring("kiln.script.".length()), pgid,
+        LOG.info("stopping {} (pid {}): {}", logName.substring("kiln.script.".length()), pgid,
                 describe(reason));
         signaller.signal(pgid, "TERM");
-        timer.schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
+        runner.timer().schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(),
+                TimeUnit.NANOSECONDS);
     }
 
     private void awaitExitUninterruptibly() {
@@ -202,7 +193,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         try {
             stderrDone.get(settings.stderrTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+        } catch (TimeoutException | ExecutionException e) {
             // someone in the group still holds stderr; the final group kill below frees it
         }
         return process.exitValue();
@@ -210,9 +201,7 @@ public final class ScriptProcess implements AutoCloseable {
 
     /** The last lines of stderr, for the log when a script fails before sending headers. */
     public List<String> stderrTail() {
-        synchronized (stderrTail) {
-            return List.copyOf(stderrTail);
-        }
+        return stderrPump.tail();
     }
 
     public boolean stdinBrokenByScript() {
@@ -233,14 +222,14 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             process.destroyForcibly();
         }
-        closeQuietly(process.getOutputStream());
-        closeQuietly(process.getInputStream());
+        closeQuietly(process.stdin());
+        closeQuietly(process.stdout());
         try {
             stderrDone.get(settings.killGrace().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // the stream is closed below either way
         }
-        closeQuietly(process.getErrorStream());
+        closeQuietly(process.stderr());
         signaller.signal(pgid, "KILL");
         // The container recycles the request once we return: the body pump must be done with it by then.
         // With the script gone its writes fail at once; only a client that stalls mid-upload keeps it waiting.
@@ -248,7 +237,7 @@ public final class ScriptProcess implements AutoCloseable {
             stdinDone.get(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warn("request body pump for {} still busy after {}; the client stalled mid-upload",
-                    launch.logName(), settings.idleTimeout());
+                    logName, settings.idleTimeout());
         }
     }
 
@@ -261,68 +250,11 @@ public final class ScriptProcess implements AutoCloseable {
         if (quietFor >= idleNanos) {
             stop(Stop.IDLE_TIMEOUT);
         } else {
-            idleCheck = timer.schedule(this::checkIdle, idleNanos - quietFor, TimeUnit.NANOSECONDS);
+            idleCheck = runner.timer().schedule(this::checkIdle, idleNanos - quietFor, TimeUnit.NANOSECONDS);
         }
     }
 
-    private void pumpStderr() {
-        int max = settings.maxStderrLine();
-        ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-        boolean cut = false;
-        byte[] buf = new byte[8192];
-        try (InputStream err = process.getErrorStream()) {
-            int n;
-            while ((n = err.read(buf)) >= 0) {
-                for (int i = 0; i < n; i++) {
-                    byte b = buf[i];
-                    if (b == '\n') {
-                        emit(line, cut);
-                        line.reset();
-                        cut = false;
-                    } else if (line.size() < max) {
-                        line.write(b);
-                    } else {
-                        cut = true;
-                    }
-                }
-            }
-            if (line.size() > 0) {
-                emit(line, cut);
-            }
-        } catch (IOException e) {
-            // stream closed by close(): nothing more to log
-        } finally {
-            stderrDone.complete(null);
-        }
-    }
-
-    private void emit(ByteArrayOutputStream bytes, boolean cut) {
-        String text = bytes.toString(StandardCharsets.UTF_8);
-        if (text.endsWith("\r")) {
-            text = text.substring(0, text.length() - 1);
-        }
-        int marker = text.indexOf(MARKER);
-        if (marker >= 0) {
-            // Kiln's loader writes its line at exit, possibly after an unterminated line of the script's
-            sink.kilnLine(text.substring(marker + MARKER.length()));
-            if (marker == 0) {
-                return;
-            }
-            text = text.substring(0, marker);
-        }
-        if (cut) {
-            text = text + " [cut at " + settings.maxStderrLine() + " bytes]";
-        }
-        scriptLog.info("{}", text);
-        synchronized (stderrTail) {
-            if (stderrTail.size() == TAIL_LINES) {
-                stderrTail.removeFirst();
-            }
-            stderrTail.addLast(text);
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
+    private static void closeQuietly(Closeable c) {
         try {
             c.close();
         } catch (IOException e) {

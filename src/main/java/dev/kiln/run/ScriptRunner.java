@@ -1,8 +1,10 @@
 package dev.kiln.run;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -12,8 +14,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Starts scripts as leaders of their own process group and owns what every run shares: the threads that pump
- * stdin and stderr, the timer that enforces timeouts, and the group signaller.
+ * Owns what every script run shares, whichever launcher started it: the threads that pump stdin and stderr and
+ * wait for exits, the timer that enforces timeouts, the group signaller and the set of running scripts.
  */
 public final class ScriptRunner implements AutoCloseable {
     private static final String SETSID = "/usr/bin/setsid";
@@ -34,22 +36,42 @@ public final class ScriptRunner implements AutoCloseable {
         return settings;
     }
 
-    /**
-     * Starts the script. Its stdin, stdout and stderr are pipes; stderr is pumped to the log at once.
-     *
-     * @throws IOException when the process cannot be created (the caller answers 500)
-     */
-    public ScriptProcess start(Launch launch, StderrSink sink) throws IOException {
+    /** Starts {@code launch} by exec, as the leader of its own session and process group. */
+    ScriptProcess exec(ExecLaunch launch, Map<String, String> env, Path workDir, String logName)
+            throws IOException {
         List<String> cmd = new ArrayList<>(launch.argv().size() + 1);
         if (!launch.ownSession()) {
             cmd.add(SETSID);
         }
         cmd.addAll(launch.argv());
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(launch.workDir().toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().clear();
-        pb.environment().putAll(launch.env());
-        Process process = pb.start();
-        return new ScriptProcess(process, launch, settings, sink, pumps, timer, signaller, live);
+        pb.environment().putAll(env);
+        return track(new JdkChildProcess(pb.start()), logName, launch.stderr());
+    }
+
+    /**
+     * Drives a started script: pumps its stderr to the log at once, enforces the timeouts, and kills its group
+     * when it exits. For launchers that start processes their own way (a fork-server).
+     */
+    public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr) {
+        return new ScriptProcess(child, logName, stderr, this);
+    }
+
+    ExecutorService pumps() {
+        return pumps;
+    }
+
+    ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    ProcessGroupSignaller signaller() {
+        return signaller;
+    }
+
+    Set<ScriptProcess> live() {
+        return live;
     }
 
     /** Scripts running now. */

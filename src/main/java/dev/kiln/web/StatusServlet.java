@@ -88,7 +88,7 @@ public class StatusServlet extends KilnServlet {
         }
         b.append("\n  ],\n  \"scripts_stats\": {");
         sep = "";
-        Map<String, ScriptStats> sorted = new TreeMap<>(cache.allStats());
+        Map<String, ScriptStats> sorted = new TreeMap<>(k.statistics().all());
         for (Map.Entry<String, ScriptStats> e : sorted.entrySet()) {
             ScriptStats.Snapshot s = e.getValue().snapshot();
             b.append(sep).append("\n    ").append(Json.string(e.getKey())).append(": {")

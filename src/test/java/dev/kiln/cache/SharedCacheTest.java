@@ -61,10 +61,10 @@ class SharedCacheTest {
     static ScriptStats.Snapshot awaitStats(KilnTestServer kiln, String script,
                                            Predicate<ScriptStats.Snapshot> done) throws InterruptedException {
         long end = System.currentTimeMillis() + 5000;
-        ScriptStats.Snapshot s = kiln.kiln().cache().stats(script).snapshot();
+        ScriptStats.Snapshot s = kiln.kiln().statistics().stats(script).snapshot();
         while (!done.test(s) && System.currentTimeMillis() < end) {
             Thread.sleep(10);
-            s = kiln.kiln().cache().stats(script).snapshot();
+            s = kiln.kiln().statistics().stats(script).snapshot();
         }
         return s;
     }
@@ -386,12 +386,12 @@ class SharedCacheTest {
                 // space comes back: the next requests cache again without a restart
                 Files.delete(filler);
                 long end = System.currentTimeMillis() + 10_000;
-                while (kiln.kiln().cache().stats("full.py").snapshot().lastRequestCompiled() != 0
+                while (kiln.kiln().statistics().stats("full.py").snapshot().lastRequestCompiled() != 0
                         && System.currentTimeMillis() < end) {
                     kiln.get("/cgi-bin/full.py");
                     Thread.sleep(200);
                 }
-                assertThat(kiln.kiln().cache().stats("full.py").snapshot().lastRequestCompiled()).isZero();
+                assertThat(kiln.kiln().statistics().stats("full.py").snapshot().lastRequestCompiled()).isZero();
                 assertThat(logs.await(5000, "INFO", "usable again")).isNotEmpty();
             }
         } finally {

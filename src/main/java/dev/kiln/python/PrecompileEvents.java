@@ -1,15 +1,15 @@
-package dev.kiln.cache;
+package dev.kiln.python;
 
 import java.util.HashMap;
 import java.util.Map;
 
 /** Reads the one-level JSON objects Kiln's precompiler prints, one per line (strings, numbers, null). */
-public final class PrecompileEvents {
+final class PrecompileEvents {
     private PrecompileEvents() {
     }
 
     /** @return the fields, values as strings (null for JSON null); empty when the line is not an object */
-    public static Map<String, String> parse(String line) {
+    static Map<String, String> parse(String line) {
         Map<String, String> out = new HashMap<>();
         String s = line.strip();
         if (!s.startsWith("{") || !s.endsWith("}")) {

@@ -1,0 +1,83 @@
+package dev.kiln.python;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.kiln.cache.BytecodeCache;
+import dev.kiln.cache.CacheMode;
+import dev.kiln.cache.ScriptStatistics;
+import dev.kiln.config.PycValidation;
+import dev.kiln.run.Command;
+import dev.kiln.run.ExecLaunch;
+import dev.kiln.run.Launcher;
+import dev.kiln.run.ScriptRunner;
+
+/**
+ * Classic mode: a fresh interpreter per request, started on Kiln's bootstrap, so the entry script and its
+ * imports come from the shared cache. The bootstrap makes itself a session leader (no {@code setsid} exec) and
+ * reports its counters on stderr, which {@link LoaderReport} takes out.
+ */
+public final class PythonLauncher implements Launcher {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.python");
+
+    /** What every Python launcher shares. */
+    public record Setup(ScriptRunner runner, BytecodeCache cache, ScriptStatistics statistics,
+                        RuntimeFiles runtime, PycValidation validation, Path scriptsRoot) {
+    }
+
+    private final PythonInterpreter python;
+    private final Setup setup;
+    private final Set<Path> warnedNoCache = ConcurrentHashMap.newKeySet();
+
+    public PythonLauncher(PythonInterpreter python, Setup setup) {
+        this.python = python;
+        this.setup = setup;
+    }
+
+    @Override
+    public Launch prepare(Command command) {
+        CacheMode mode = setup.cache().mode();
+        if (!python.cacheable()) {
+            mode = CacheMode.OFF;
+        }
+        // -E and -I are fine: Kiln's loader takes the cache location from os.environ, which they leave alone
+        if (command.interpreter().contains("-B") && warnedNoCache.add(command.script())) {
+            LOG.warn("{}: its shebang passes -B to Python, which turns bytecode caching off; it runs correctly but "
+                    + "recompiles on every request; fix: remove -B from the #! line", command.script());
+        }
+        List<String> argv = new ArrayList<>(command.interpreter());
+        argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), mode, setup.validation(),
+                setup.scriptsRoot(), command.script(), command.args()));
+        String relative = setup.scriptsRoot().relativize(command.script()).toString();
+        return new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()), true,
+                new LoaderReport(relative, setup.statistics(), setup.cache()));
+    }
+
+    /** What tells CPython where bytecode goes: the cache prefix in rw and ro mode, nowhere in off mode. */
+    static Map<String, String> cacheEnvironment(CacheMode mode, Path prefix) {
+        Map<String, String> env = new HashMap<>();
+        if (mode == CacheMode.OFF) {
+            env.put("PYTHONPYCACHEPREFIX", null);
+            env.put("PYTHONDONTWRITEBYTECODE", "1");
+        } else {
+            env.put("PYTHONPYCACHEPREFIX", prefix.toString());
+            // read-only: CPython itself must not try to write its start-up modules there either
+            env.put("PYTHONDONTWRITEBYTECODE", mode == CacheMode.RO ? "1" : null);
+        }
+        return env;
+    }
+
+    /** For scripts that are not Python but may start it: keep its bytecode out of the scripts' folders. */
+    public static Map<String, String> plainEnvironment(BytecodeCache cache) {
+        CacheMode mode = cache.mode();
+        return cacheEnvironment(mode == CacheMode.RW ? mode : CacheMode.OFF, cache.prefix());
+    }
+}
