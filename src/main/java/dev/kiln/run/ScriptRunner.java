@@ -3,6 +3,7 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +25,7 @@ public final class ScriptRunner implements AutoCloseable {
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
+    private final NativeEncoding nativeEncoding = NativeEncoding.ofThisJvm();
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
 
     public ScriptRunner(RunSettings settings) {
@@ -44,9 +46,10 @@ public final class ScriptRunner implements AutoCloseable {
             cmd.add(SETSID);
         }
         cmd.addAll(launch.argv());
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+        Map<String, String> exactEnv = new HashMap<>(env);
+        ProcessBuilder pb = new ProcessBuilder(nativeEncoding.exact(cmd, exactEnv)).directory(workDir.toFile());
         pb.environment().clear();
-        pb.environment().putAll(env);
+        pb.environment().putAll(exactEnv);
         return track(new JdkChildProcess(pb.start()), logName, launch.stderr());
     }
 
