@@ -1,7 +1,6 @@
 package dev.kiln;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -28,6 +26,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.kiln.testing.Commands;
+import dev.kiln.testing.Json;
 
 /**
  * Checks docker/Dockerfile against the repository and the jar the build really produced. No Docker engine runs on
@@ -319,11 +320,11 @@ class DockerfileIT {
     @Test
     void jarHelpListsThePrecompileSubcommand() throws Exception {
         assertThat(jar).as("kiln.jar").isRegularFile();
-        Result help = java(repo, Map.of(), "-jar", jar.toString(), "--help");
-        assertThat(help.output).as("`java -jar kiln.jar --help` output").isNotBlank();
+        Commands.Result help = java(repo, Map.of(), "-jar", jar.toString(), "--help");
+        assertThat(help.output()).as("`java -jar kiln.jar --help` output").isNotBlank();
         // as a word of its own, not only the --precompile option or KILN_PRECOMPILE
-        assertThat(Pattern.compile("(?<![-\\w])precompile(?![-\\w])").matcher(help.output).find())
-                .as("help text names the `precompile` subcommand:%n%s", help.output).isTrue();
+        assertThat(Pattern.compile("(?<![-\\w])precompile(?![-\\w])").matcher(help.output()).find())
+                .as("help text names the `precompile` subcommand:%n%s", help.output()).isTrue();
     }
 
     @Test
@@ -363,9 +364,9 @@ class DockerfileIT {
         Path scriptsOnHost = Img.map(mapped, scripts).orElseThrow();
         Set<Path> before = listTree(scriptsOnHost);
 
-        Result r = java(repo, env, javaArgs.toArray(String[]::new));
-        assertThat(r.exit).as("`java -jar kiln.jar precompile %s` exit code; output:%n%s",
-                String.join(" ", args), r.output).isZero();
+        Commands.Result r = java(repo, env, javaArgs.toArray(String[]::new));
+        assertThat(r.exit()).as("`java -jar kiln.jar precompile %s` exit code; output:%n%s",
+                String.join(" ", args), r.output()).isZero();
         assertThat(hasAnyFile(cache)).as("precompile wrote into the cache folder").isTrue();
         assertThat(listTree(scriptsOnHost)).as("precompile writes nothing into the scripts folder "
                 + "(read-only for the user in the image)").isEqualTo(before);
@@ -503,31 +504,12 @@ class DockerfileIT {
         }
     }
 
-    private record Result(int exit, String output) {
-    }
-
-    private static Result java(Path dir, Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("KILN_"));
-        pb.environment().putAll(env);
-        Path out = Files.createTempFile("kiln-docker-it", ".out");
-        try {
-            pb.redirectOutput(out.toFile());
-            Process p = pb.start();
-            p.getOutputStream().close();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                fail("`java %s` did not finish in 120 s; output:%n%s", String.join(" ", args),
-                        Files.readString(out, StandardCharsets.UTF_8));
-            }
-            return new Result(p.exitValue(), new String(Files.readAllBytes(out), StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(out);
-        }
+    /** {@code java ARGS} in {@code dir}, with no KILN_* variable of this JVM's environment but {@code env}'s. */
+    private static Commands.Result java(Path dir, Map<String, String> env, String... args) throws Exception {
+        return Commands.java(args).in(dir).mergeStderr().env(e -> {
+            e.keySet().removeIf(k -> k.startsWith("KILN_"));
+            e.putAll(env);
+        }).run();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -601,7 +583,7 @@ class DockerfileIT {
                 int sp = rest.indexOf(' ');
                 rest = sp < 0 ? "" : rest.substring(sp).trim();
             }
-            return rest.startsWith("[") ? Json.strings(rest) : Shell.words(rest);
+            return rest.startsWith("[") ? Json.stringList(rest) : Shell.words(rest);
         }
 
         List<String> words() {
@@ -609,7 +591,7 @@ class DockerfileIT {
         }
 
         List<String> json() {
-            return Json.strings(args.trim());
+            return Json.stringList(args.trim());
         }
 
         /** RUN: its simple commands, each a list of words (shell form split on && || ; |). */
@@ -820,43 +802,4 @@ class DockerfileIT {
         }
     }
 
-    /** A JSON array of strings, as in the exec form of RUN, CMD and ENTRYPOINT. */
-    static final class Json {
-        static List<String> strings(String s) {
-            List<String> out = new ArrayList<>();
-            int i = s.indexOf('[');
-            if (i < 0 || !s.endsWith("]")) {
-                throw new AssertionError("not a JSON array: " + s);
-            }
-            for (i++; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c == '"') {
-                    StringBuilder b = new StringBuilder();
-                    for (i++; s.charAt(i) != '"'; i++) {
-                        char d = s.charAt(i);
-                        if (d == '\\') {
-                            char e = s.charAt(++i);
-                            switch (e) {
-                                case 'n' -> b.append('\n');
-                                case 't' -> b.append('\t');
-                                case 'u' -> {
-                                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
-                                    i += 4;
-                                }
-                                default -> b.append(e);
-                            }
-                        } else {
-                            b.append(d);
-                        }
-                    }
-                    out.add(b.toString());
-                } else if (c == ']') {
-                    return out;
-                } else if (c != ',' && !Character.isWhitespace(c)) {
-                    throw new AssertionError("not a JSON array of strings: " + s);
-                }
-            }
-            throw new AssertionError("unterminated JSON array: " + s);
-        }
-    }
 }

@@ -3,7 +3,6 @@ package dev.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URLEncoder;
@@ -17,8 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +25,11 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import dev.kiln.testing.Bytecode;
+import dev.kiln.testing.Json;
 import dev.kiln.testing.KilnTestServer;
 
 /**
@@ -47,14 +48,14 @@ class ExamplesTest {
 
     static Path examples;
     static Path cache;
-    static Set<Path> pycacheBefore;
+    static List<Path> bytecodeBefore;
     static KilnTestServer kiln;
 
     @BeforeAll
     static void start() throws Exception {
         assertThat(EXAMPLES.resolve("hello.py")).as("run from the repository root").isRegularFile();
         examples = EXAMPLES.toRealPath();
-        pycacheBefore = pycacheDirs();
+        bytecodeBefore = Bytecode.under(EXAMPLES);
         cache = temp.resolve("cache");
         kiln = KilnTestServer.builder(temp)
                 .option("scripts", examples.toString())
@@ -74,8 +75,8 @@ class ExamplesTest {
             kiln.close();
         }
         // never leave bytecode in the repository, even when the check below failed
-        for (Path dir : pycacheDirs()) {
-            if (!pycacheBefore.contains(dir)) {
+        for (Path dir : Bytecode.under(EXAMPLES)) {
+            if (!bytecodeBefore.contains(dir) && Files.exists(dir)) {
                 try (Stream<Path> files = Files.walk(dir)) {
                     for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                         Files.deleteIfExists(p);
@@ -122,7 +123,7 @@ class ExamplesTest {
                 .GET().build());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
-        Map<String, String> env = KilnTestServer.jsonStrings(r.body());
+        Map<String, String> env = Json.strings(r.body());
 
         assertThat(env)
                 .containsEntry("GATEWAY_INTERFACE", "CGI/1.1")
@@ -157,7 +158,7 @@ class ExamplesTest {
         HttpResponse<String> r = kiln.post("/cgi-bin/env.py/extra/a%20b?format=json&x=1",
                 "application/octet-stream", "twelve bytes");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        Map<String, String> env = KilnTestServer.jsonStrings(r.body());
+        Map<String, String> env = Json.strings(r.body());
         assertThat(env)
                 .containsEntry("REQUEST_METHOD", "POST")
                 .containsEntry("SCRIPT_NAME", "/cgi-bin/env.py")
@@ -263,32 +264,25 @@ class ExamplesTest {
                 .isGreaterThan(500);
     }
 
-    @Test
+    @ParameterizedTest
     @Order(9)
-    void readmeIsRefusedAndNeverShown() throws Exception {
+    @ValueSource(strings = {"/cgi-bin/README.txt", "/cgi-bin/README.txt/extra", "/cgi-bin/README.txt?x"})
+    void readmeIsRefusedAndNeverShown(String path) throws Exception {
         String readme = Files.readString(examples.resolve("README.txt"));
-        for (String path : List.of("/cgi-bin/README.txt", "/cgi-bin/README.txt/extra", "/cgi-bin/README.txt?x")) {
-            HttpResponse<String> r = kiln.get(path);
-            assertThat(r.statusCode()).as(path).isEqualTo(403);
-            assertThat(r.body()).doesNotContain("Kiln example CGI scripts")
-                    .doesNotContain(readme.lines().skip(3).findFirst().orElseThrow());
-        }
+        HttpResponse<String> r = kiln.get(path);
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).doesNotContain("Kiln example CGI scripts")
+                .doesNotContain(readme.lines().skip(3).findFirst().orElseThrow());
     }
 
     @Test
     @Order(99)
     void noBytecodeWasWrittenIntoTheExamplesFolder() throws Exception {
-        assertThat(pycacheDirs()).as("__pycache__ under %s (existing before the test: %s)", examples,
-                pycacheBefore).isEmpty();
-        try (Stream<Path> files = Files.walk(examples)) {
-            assertThat(files.map(Path::toString).filter(p -> p.endsWith(".pyc"))).isEmpty();
+        for (String script : List.of("hello.py", "env.py", "form.py", "imports.py")) {
+            assertThat(kiln.get("/cgi-bin/" + script).statusCode()).as(script).isEqualTo(200);
         }
-    }
-
-    static Set<Path> pycacheDirs() throws IOException {
-        try (Stream<Path> files = Files.walk(EXAMPLES)) {
-            return files.filter(p -> p.getFileName().toString().equals("__pycache__")).collect(Collectors.toSet());
-        }
+        assertThat(Bytecode.under(examples)).as("bytecode under %s (there before the test: %s)", examples,
+                bytecodeBefore).isEmpty();
     }
 
     /** The script's Content-Type (Jetty writes {@code type; charset=x} as {@code type;charset=x}). */

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ScriptResolverTest {
     @TempDir
@@ -46,20 +48,17 @@ class ScriptResolverTest {
         assertThat(resolver.resolve("/app.py/").script().pathInfo()).isEqualTo("/");
     }
 
-    @Test
-    void dotSegmentsAndOddBytesAreRefused() {
-        assertThat(resolver.resolve("/../outside.py").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
-        assertThat(resolver.resolve("/sub/../app.py").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
-        assertThat(resolver.resolve("/./app.py").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
-        assertThat(resolver.resolve("//app.py").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
-        assertThat(resolver.resolve("/app.py\0.txt").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
-        assertThat(resolver.resolve("/sub\\..\\app.py").refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
+    @ParameterizedTest
+    @ValueSource(strings = {"/../outside.py", "/sub/../app.py", "/./app.py", "//app.py", "/app.py\0.txt",
+            "/sub\\..\\app.py"})
+    void dotSegmentsAndOddBytesAreRefused(String path) {
+        assertThat(resolver.resolve(path).refusal()).isEqualTo(ScriptResolver.Refusal.FORBIDDEN);
     }
 
-    @Test
-    void hiddenNamesAreNotFound() {
-        assertThat(resolver.resolve("/.secret").refusal()).isEqualTo(ScriptResolver.Refusal.NOT_FOUND);
-        assertThat(resolver.resolve("/.hidden/run.py").refusal()).isEqualTo(ScriptResolver.Refusal.NOT_FOUND);
+    @ParameterizedTest
+    @ValueSource(strings = {"/.secret", "/.hidden/run.py"})
+    void hiddenNamesAreNotFound(String path) {
+        assertThat(resolver.resolve(path).refusal()).isEqualTo(ScriptResolver.Refusal.NOT_FOUND);
     }
 
     @Test

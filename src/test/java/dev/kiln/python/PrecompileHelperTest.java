@@ -1,66 +1,32 @@
 package dev.kiln.python;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import dev.kiln.python.BootstrapTest.Py;
-import dev.kiln.python.BootstrapTest.Run;
+import dev.kiln.testing.Bytecode;
+import dev.kiln.testing.Json;
 
 /** Runs the real {@code /usr/bin/python3} on kiln_precompile.py and checks its events and the cache it fills. */
-class PrecompileHelperTest {
-    private static final Pattern FIELD = Pattern.compile(
-            "\"(\\w+)\":\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|-?\\d+|null)");
-
-    @TempDir
-    Path base;
-
-    Py py;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        assumeTrue(Files.isExecutable(Path.of(BootstrapTest.PYTHON)), BootstrapTest.PYTHON + " is needed");
-        py = new Py(base);
-    }
-
-    private Run precompile(String validation, String... scripts) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(BootstrapTest.PYTHON,
+class PrecompileHelperTest extends BootSuite {
+    private PyRun precompile(String validation, String... scripts) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(BootRuntime.PYTHON,
                 py.runtime.resolve("kiln_precompile.py").toString(), validation, py.scripts.toString()));
         cmd.addAll(List.of(scripts));
         return py.run(cmd, Map.of("PYTHONPYCACHEPREFIX", py.prefix.toString()));
     }
 
-    /** The JSON lines of stdout as flat maps (the values are strings, numbers or null). */
+    /** The JSON lines of stdout, each an event. */
     static List<Map<String, Object>> events(String stdout) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (String line : stdout.lines().collect(Collectors.toList())) {
-            assertThat(line).startsWith("{").endsWith("}");
-            Map<String, Object> event = new LinkedHashMap<>();
-            Matcher m = FIELD.matcher(line);
-            while (m.find()) {
-                String raw = m.group(2);
-                Object value = raw.equals("null") ? null
-                        : m.group(3) != null ? m.group(3).replace("\\\"", "\"").replace("\\\\", "\\")
-                        : (Object) Long.parseLong(raw);
-                event.put(m.group(1), value);
-            }
-            assertThat(event).containsKey("event");
-            out.add(event);
-        }
+        List<Map<String, Object>> out = Json.lines(stdout);
+        assertThat(out).allSatisfy(e -> assertThat(e).containsKey("event"));
         return out;
     }
 
@@ -77,7 +43,7 @@ class PrecompileHelperTest {
         py.write("app/pkg/sub/leaf.py", "from ..base import B\nfrom .. import base\nLEAF = B + 1\n");
         py.write("app/pkg/sub/other.py", "from . import leaf\n");
         py.write("app/lazy.py", "L = 'lazy'\n");
-        py.write("app/sideeffect.py", "open(" + BootstrapTest.pyStr(base.resolve("executed").toString())
+        py.write("app/sideeffect.py", "open(" + BootRuntime.pyStr(base.resolve("executed").toString())
                 + ", 'w').write('ran')\n");
         py.write("app/unused.py", "U = 0\n");
         py.write("app/main.py", """
@@ -100,7 +66,7 @@ class PrecompileHelperTest {
     void precompilesTheScriptAndItsImportsWithoutRunningThem() throws Exception {
         writeApp();
         String main = py.scripts.resolve("app/main.py").toString();
-        Run run = precompile("timestamp", main);
+        PyRun run = precompile("timestamp", main);
         assertThat(run.exit()).as(run.stderr()).isZero();
         List<Map<String, Object>> events = events(run.stdout());
 
@@ -117,16 +83,16 @@ class PrecompileHelperTest {
         assertThat((Long) summary.get("fresh")).isPositive();    // json, email...: the stdlib's own bytecode
         assertThat(base.resolve("executed")).doesNotExist();
         assertThat(py.pycsOfScripts()).hasSize(9);
-        assertThat(py.noPycacheUnderScripts()).isTrue();
+        Bytecode.assertNoneUnder(py.scripts);
 
         // The script then runs without compiling anything.
-        Run served = py.kiln("rw", "timestamp", main);
+        PyRun served = py.kiln("rw", "timestamp", main);
         assertThat(served.stdout()).isEqualTo("1 3\n");
         assertThat(served.stats()).containsEntry("compiled", 0L).containsEntry("cached", 7L);
 
         // A second precompile finds everything fresh and rewrites nothing.
         Map<Path, String> pycs = py.pycsOfScripts();
-        Run again = precompile("timestamp", main);
+        PyRun again = precompile("timestamp", main);
         assertThat(again.exit()).isZero();
         List<Map<String, Object>> second = events(again.stdout());
         assertThat(paths(second, "compiled")).isEmpty();
@@ -139,7 +105,7 @@ class PrecompileHelperTest {
     void readOnlyModeUsesAPrecompiledCacheAndNeverWrites() throws Exception {
         py.write("app/helper.py", "H = 'helped'\n");
         String main = py.write("app/main.py", "import helper\nprint(helper.H)\n");
-        Run cold = py.kiln("ro", "timestamp", main);
+        PyRun cold = py.kiln("ro", "timestamp", main);
         assertThat(cold.stdout()).isEqualTo("helped\n");
         assertThat(cold.stats()).containsEntry("compiled", 2L).containsEntry("cached", 0L);
         assertThat(py.pycsOfScripts()).isEmpty();
@@ -148,11 +114,11 @@ class PrecompileHelperTest {
         assertThat(precompile("timestamp", main).exit()).isZero();
         Map<Path, String> pycs = py.pycsOfScripts();
         assertThat(pycs).hasSize(2);
-        Run warm = py.kiln("ro", "timestamp", main);
+        PyRun warm = py.kiln("ro", "timestamp", main);
         assertThat(warm.stdout()).isEqualTo("helped\n");
         assertThat(warm.stats()).containsEntry("compiled", 0L).containsEntry("cached", 2L);
         assertThat(py.pycsOfScripts()).isEqualTo(pycs);
-        assertThat(py.noPycacheUnderScripts()).isTrue();
+        Bytecode.assertNoneUnder(py.scripts);
     }
 
     @Test
@@ -162,7 +128,7 @@ class PrecompileHelperTest {
         String first = py.write("app/first.py", "import bad\nimport good\n");
         String second = py.write("app/second.py", "import good\n");
         String broken = py.write("app/broken_entry.py", "print('unclosed'\n");
-        Run run = precompile("checked-hash", first, broken, second);
+        PyRun run = precompile("checked-hash", first, broken, second);
         assertThat(run.exit()).isEqualTo(1);
         List<Map<String, Object>> events = events(run.stdout());
 
@@ -181,7 +147,7 @@ class PrecompileHelperTest {
         assertThat(events.get(events.size() - 1)).containsEntry("event", "summary")
                 .containsEntry("scripts", 3L).containsEntry("compiled", 3L).containsEntry("errors", 2L);
         for (Path pyc : py.pycsOfScripts().keySet()) {
-            assertThat(BootstrapTest.pycFlags(pyc)).isEqualTo(0b11);     // checked-hash as asked
+            assertThat(BootRuntime.pycFlags(pyc)).isEqualTo(0b11);     // checked-hash as asked
         }
     }
 }

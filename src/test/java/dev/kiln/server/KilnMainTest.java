@@ -1,6 +1,8 @@
 package dev.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.argumentSet;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,10 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
@@ -59,28 +66,26 @@ class KilnMainTest {
         assertThat(o.err()).contains("--prot").contains("--help");
     }
 
-    @Test
-    void invalidValuesNameTheOptionAndWhatIsAccepted() {
-        Outcome port = run(Map.of(), "--port", "99999");
-        assertThat(port.code()).isEqualTo(2);
-        assertThat(port.err()).contains("port").contains("99999").contains("0 to 65535");
-        Outcome dur = run(Map.of(), "--timeout", "soon");
-        assertThat(dur.code()).isEqualTo(2);
-        assertThat(dur.err()).contains("timeout").contains("30s");
-        Outcome mode = run(Map.of(), "--pyc-validation", "mtime");
-        assertThat(mode.err()).contains("timestamp or checked-hash");
-        Outcome missingValue = run(Map.of(), "--port");
-        assertThat(missingValue.code()).isEqualTo(2);
-        assertThat(missingValue.err()).contains("--port needs a value");
-        Outcome env = run(Map.of("KILN_MAX_CONCURRENT", "lots"));
-        assertThat(env.code()).isEqualTo(2);
-        assertThat(env.err()).contains("max-concurrent").contains("environment");
-        Outcome unknownEnv = run(Map.of("KILN_PROT", "80"));
-        assertThat(unknownEnv.code()).isEqualTo(2);
-        assertThat(unknownEnv.err()).contains("KILN_PROT");
-        Outcome unknownCommand = run(Map.of(), "serv");
-        assertThat(unknownCommand.code()).isEqualTo(2);
-        assertThat(unknownCommand.err()).contains("serve, precompile, prune");
+    static Stream<Arguments> invalidInputs() {
+        return Stream.of(
+                argumentSet("port out of range", Map.of(), List.of("--port", "99999"),
+                        List.of("port", "99999", "0 to 65535")),
+                argumentSet("duration without unit", Map.of(), List.of("--timeout", "soon"), List.of("timeout", "30s")),
+                argumentSet("unknown pyc validation", Map.of(), List.of("--pyc-validation", "mtime"),
+                        List.of("timestamp or checked-hash")),
+                argumentSet("option without value", Map.of(), List.of("--port"), List.of("--port needs a value")),
+                argumentSet("bad number in environment", Map.of("KILN_MAX_CONCURRENT", "lots"), List.of(),
+                        List.of("max-concurrent", "environment")),
+                argumentSet("unknown KILN_ variable", Map.of("KILN_PROT", "80"), List.of(), List.of("KILN_PROT")),
+                argumentSet("unknown command", Map.of(), List.of("serv"), List.of("serve, precompile, prune")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidInputs")
+    void invalidValuesNameTheOptionAndWhatIsAccepted(Map<String, String> env, List<String> args, List<String> says) {
+        Outcome o = run(env, args.toArray(String[]::new));
+        assertThat(o.code()).isEqualTo(2);
+        assertThat(o.err()).contains(says);
     }
 
     @Test
@@ -128,7 +133,7 @@ class KilnMainTest {
 
     @Test
     void sizesDurationsAndListsParse() {
-        KilnConfig c = KilnConfig.resolve(java.util.List.of(new KilnConfig.Source("t", Map.of(
+        KilnConfig c = KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of(
                 "max-body", "10m", "max-header-size", "8k", "kill-grace", "250ms", "timeout", "2h",
                 "env", "A=1,B=x=y", "pass-env", "PATH, TZ", "methods", "get,post"))), Map.of("HOME", "/h"));
         assertThat(c.maxBody()).isEqualTo(10L << 20);
@@ -143,7 +148,7 @@ class KilnMainTest {
 
     @Test
     void badEnvAssignmentIsRefused() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KilnConfig.resolve(java.util.List.of(
+        assertThatThrownBy(() -> KilnConfig.resolve(List.of(
                 new KilnConfig.Source("t", Map.of("env", "1BAD=x"))), Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("NAME=VALUE");
     }

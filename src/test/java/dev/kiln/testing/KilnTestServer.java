@@ -10,11 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.server.KilnServer;
 
@@ -22,7 +22,7 @@ import dev.kiln.server.KilnServer;
  * A real Kiln (embedded Jetty) on an ephemeral port of 127.0.0.1, serving a scripts folder the test writes.
  * Build with {@link #builder(Path)}, set options by their Kiln names, start, then send real HTTP requests.
  */
-public final class KilnTestServer implements AutoCloseable {
+public final class KilnTestServer implements KilnStatus, AutoCloseable {
     /** Debian's interpreter: real binary, sees dist-packages, usable by unprivileged users. */
     public static final String DEBIAN_PYTHON = "/usr/bin/python3";
 
@@ -59,6 +59,16 @@ public final class KilnTestServer implements AutoCloseable {
             hostEnv.put("HOME", temp.toString());
         }
 
+        /** How Kiln runs scripts ({@link RunModes}); the default, classic, is left unsaid. */
+        public Builder runMode(String mode) {
+            if (mode.equals(RunModes.CLASSIC)) {
+                options.remove("run-mode");
+            } else {
+                options.put("run-mode", mode);
+            }
+            return this;
+        }
+
         public Builder option(String name, String value) {
             options.put(name, value);
             return this;
@@ -89,7 +99,7 @@ public final class KilnTestServer implements AutoCloseable {
         return scripts;
     }
 
-    public dev.kiln.Kiln kiln() {
+    public Kiln kiln() {
         return server.kiln();
     }
 
@@ -110,6 +120,7 @@ public final class KilnTestServer implements AutoCloseable {
         return p;
     }
 
+    @Override
     public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(30)).GET().build());
     }
@@ -127,46 +138,6 @@ public final class KilnTestServer implements AutoCloseable {
 
     public HttpClient client() {
         return client;
-    }
-
-    /** Parses a flat JSON object of string values (what the test scripts print with json.dumps). */
-    public static Map<String, String> jsonStrings(String json) {
-        Map<String, String> out = new HashMap<>();
-        String s = json.strip();
-        int i = s.indexOf('{') + 1;
-        List<String> tokens = new ArrayList<>();
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c == '"') {
-                StringBuilder b = new StringBuilder();
-                i++;
-                while (s.charAt(i) != '"') {
-                    char ch = s.charAt(i);
-                    if (ch == '\\') {
-                        char e = s.charAt(++i);
-                        switch (e) {
-                            case 'n' -> b.append('\n');
-                            case 't' -> b.append('\t');
-                            case 'r' -> b.append('\r');
-                            case 'u' -> {
-                                b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
-                                i += 4;
-                            }
-                            default -> b.append(e);
-                        }
-                    } else {
-                        b.append(ch);
-                    }
-                    i++;
-                }
-                tokens.add(b.toString());
-            }
-            i++;
-        }
-        for (int k = 0; k + 1 < tokens.size(); k += 2) {
-            out.put(tokens.get(k), tokens.get(k + 1));
-        }
-        return out;
     }
 
     @Override

@@ -15,7 +15,7 @@ import ch.qos.logback.core.AppenderBase;
  * {@code try (LogCapture logs = LogCapture.capture()) { ... logs.lines() ... }}.
  * Each line is {@code LEVEL [logger] message}.
  */
-public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
+public final class LogCapture extends AppenderBase<ILoggingEvent> implements LogLines, AutoCloseable {
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Logger target;
 
@@ -44,33 +44,9 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
         lines.add(e.getLevel() + " [" + e.getLoggerName() + "] " + e.getFormattedMessage());
     }
 
+    @Override
     public List<String> lines() {
         return List.copyOf(lines);
-    }
-
-    /** Lines containing every one of the fragments. */
-    public List<String> matching(String... fragments) {
-        return lines.stream().filter(l -> {
-            for (String f : fragments) {
-                if (!l.contains(f)) {
-                    return false;
-                }
-            }
-            return true;
-        }).toList();
-    }
-
-    /** Waits up to {@code millis} for a line containing every fragment (stderr is logged asynchronously). */
-    public List<String> await(long millis, String... fragments) throws InterruptedException {
-        long end = System.currentTimeMillis() + millis;
-        while (System.currentTimeMillis() < end) {
-            List<String> m = matching(fragments);
-            if (!m.isEmpty()) {
-                return m;
-            }
-            Thread.sleep(20);
-        }
-        return matching(fragments);
     }
 
     @Override

@@ -1,0 +1,46 @@
+package dev.kiln.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** A script's output reaches the client as it is written, not when the script ends. */
+class StreamingTest extends LimitsFixture {
+    @Test
+    void outputIsStreamedAsTheScriptWritesIt() throws Exception {
+        String t = tag();
+        quick.script("stream/drip-" + t + ".pl", "#!/usr/bin/perl\n"
+                + "$| = 1;\n"
+                + "print \"Content-Type: text/plain\\n\\n\";\n"
+                + "for my $i (1..4) { print \"chunk $i\\n\"; select(undef, undef, undef, 0.4); }\n");
+        long t0 = System.nanoTime();
+        HttpResponse<InputStream> r = quick.client().send(get("/cgi-bin/stream/drip-" + t + ".pl"),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<String> lines = new ArrayList<>();
+        List<Long> arrived = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String l;
+            while ((l = in.readLine()) != null) {
+                lines.add(l);
+                arrived.add(millisSince(t0));
+            }
+        }
+        long total = millisSince(t0);
+        assertThat(lines).containsExactly("chunk 1", "chunk 2", "chunk 3", "chunk 4");
+        assertThat(total).isGreaterThanOrEqualTo(1500);
+        assertThat(arrived.get(0)).as("first line at %s of %d ms", arrived, total).isLessThan(total - 1000);
+        for (int i = 1; i < arrived.size(); i++) {
+            // each line reaches the client when the script writes it, 400 ms apart, not all at the end
+            assertThat(arrived.get(i) - arrived.get(i - 1)).as("line arrivals %s", arrived).isGreaterThan(200);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.kiln.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What runs on this machine, read from {@code /proc}: processes found by a marker in their command line (a
+ * script's file name, a {@code sleep 300.NNNN} argument unique to one test), zombie children of this JVM and
+ * its open descriptors. Proves that Kiln's children are really gone, not merely forgotten.
+ */
+public final class ProcScan {
+    private static final Path PROC = Path.of("/proc");
+
+    private ProcScan() {
+    }
+
+    /** Every process whose command line contains {@code marker}, as "pid: cmdline". */
+    public static List<String> withMarker(String marker) {
+        List<String> found = new ArrayList<>();
+        for (Path p : pids()) {
+            String cmdline = read(p.resolve("cmdline")).replace('\0', ' ').strip();
+            if (cmdline.contains(marker)) {
+                found.add(p.getFileName() + ": " + cmdline);
+            }
+        }
+        return found;
+    }
+
+    /** Waits until at least {@code count} processes carry the marker; returns them. */
+    public static List<String> awaitRunning(String marker, int count, Duration timeout) throws Exception {
+        return Poll.within(timeout).until(count + " process(es) with " + marker + " running",
+                () -> withMarker(marker), found -> found.size() >= count);
+    }
+
+    /** Waits until no process carries the marker; fails naming those still running. */
+    public static void awaitGone(String marker, Duration timeout) throws Exception {
+        List<String> left = Poll.within(timeout).latest(() -> withMarker(marker), List::isEmpty);
+        assertThat(left).as("processes with %s still running after %d ms", marker, timeout.toMillis()).isEmpty();
+    }
+
+    /** Whether process {@code pid} is still there with {@code marker} in its command line (pids are reused). */
+    public static boolean alive(String pid, String marker) {
+        return read(PROC.resolve(pid).resolve("cmdline")).contains(marker);
+    }
+
+    /** Children of this JVM that have exited but were never reaped, as their /proc stat lines. */
+    public static List<String> zombieChildren() {
+        String me = Long.toString(ProcessHandle.current().pid());
+        List<String> found = new ArrayList<>();
+        for (Path p : pids()) {
+            String stat = read(p.resolve("stat"));
+            int end = stat.lastIndexOf(')');
+            if (end < 0) {
+                continue; // gone while being read
+            }
+            String[] rest = stat.substring(end + 2).split(" ");
+            if (rest[0].equals("Z") && rest[1].equals(me)) {
+                found.add(stat.strip());
+            }
+        }
+        return found;
+    }
+
+    /** How many descriptors this JVM holds open. */
+    public static int openFds() throws IOException {
+        try (Stream<Path> fds = Files.list(PROC.resolve("self/fd"))) {
+            return (int) fds.count();
+        }
+    }
+
+    private static List<Path> pids() {
+        try (Stream<Path> entries = Files.list(PROC)) {
+            return entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList();
+        } catch (IOException e) {
+            throw new AssertionError("cannot list /proc: " + e, e);
+        }
+    }
+
+    /** A /proc file's text, empty when the process has gone meanwhile. */
+    private static String read(Path file) {
+        try {
+            return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        } catch (IOException gone) {
+            return "";
+        }
+    }
+}
