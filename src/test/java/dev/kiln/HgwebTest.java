@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -324,7 +325,7 @@ class HgwebTest {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
                 Path rel = dir.relativize(p);
                 if (!rel.getName(0).toString().equals(".hg")) {
-                    out.put(rel.toString(), java.util.HexFormat.of().formatHex(Files.readAllBytes(p)));
+                    out.put(rel.toString(), HexFormat.of().formatHex(Files.readAllBytes(p)));
                 }
             }
         }

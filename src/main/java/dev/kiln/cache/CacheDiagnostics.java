@@ -113,7 +113,8 @@ public final class CacheDiagnostics {
                         + "(java -jar kiln.jar precompile --cache " + root + ") or point --cache at a writable folder";
             case "ENOSPC":
             case "EDQUOT":
-                return "free space on the filesystem holding " + dir + " (df -h " + dir + ") or point --cache elsewhere";
+                return "free space on the filesystem holding " + dir + " (df -h " + dir + ") "
+                        + "or point --cache elsewhere";
             case "ENOTDIR":
             case "EEXIST":
                 return "a file stands where a folder should be: rm " + dir;

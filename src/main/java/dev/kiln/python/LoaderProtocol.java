@@ -20,7 +20,8 @@ public final class LoaderProtocol {
     /** Starts each line Kiln's loader writes to the script's stderr; what follows is a {@link Message}. */
     public static final String MARKER = "\u001ekiln:";
 
-    private static final Pattern FIELD = Pattern.compile("(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
+    private static final Pattern FIELD =
+            Pattern.compile("(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
 
     private LoaderProtocol() {
     }

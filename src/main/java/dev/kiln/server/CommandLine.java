@@ -69,7 +69,8 @@ record CommandLine(String command, Map<String, String> options, boolean help, bo
         StringBuilder b = new StringBuilder();
         b.append("Usage: java -jar kiln.jar [serve|precompile|prune] [options]\n\n")
                 .append("  serve        run the server (default)\n")
-                .append("  precompile   compile every script under --scripts and the modules they import into --cache\n")
+                .append("  precompile   compile every script under --scripts and the modules they import into "
+                        + "--cache\n")
                 .append("  prune        remove cached bytecode of sources that are gone or interpreters not in use\n\n")
                 .append("Options (each also KILN_<NAME> in the environment and NAME=value in --config):\n");
         for (Option o : Option.values()) {

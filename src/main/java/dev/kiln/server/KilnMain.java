@@ -15,6 +15,9 @@ import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+
 import dev.kiln.Kiln;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
@@ -147,8 +150,8 @@ public final class KilnMain {
     }
 
     private static void setLogLevel(String level) {
-        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-            root.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+            logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level));
         }
     }
 

@@ -45,7 +45,8 @@ public final class KilnServer implements AutoCloseable {
 
     static KilnServer start(Kiln kiln) throws Exception {
         KilnConfig config = kiln.config();
-        QueuedThreadPool threads = new QueuedThreadPool(Math.max(200, config.maxConcurrent() + config.maxQueued() + 16));
+        QueuedThreadPool threads = new QueuedThreadPool(
+                Math.max(200, config.maxConcurrent() + config.maxQueued() + 16));
         threads.setName("kiln-http");
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();

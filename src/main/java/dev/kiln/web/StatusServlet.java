@@ -1,6 +1,8 @@
 package dev.kiln.web;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
@@ -46,8 +48,8 @@ public class StatusServlet extends KilnServlet {
 
     private static boolean isLoopback(String addr) {
         try {
-            return addr != null && java.net.InetAddress.getByName(addr).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return addr != null && InetAddress.getByName(addr).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false; // a literal address never needs a lookup; anything else is not local
         }
     }

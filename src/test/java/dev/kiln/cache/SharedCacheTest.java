@@ -2,11 +2,13 @@ package dev.kiln.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -246,7 +248,7 @@ class SharedCacheTest {
     @Test
     void cacheFolderOthersCanWriteIsRefusedWithOneError() throws Exception {
         Path cache = Files.createDirectories(temp.resolve("shared-cache"));
-        Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwxrwxrwx"));
         try (LogCapture logs = LogCapture.capture();
              KilnTestServer kiln = KilnTestServer.builder(temp).option("cache", cache.toString()).start()) {
             kiln.script("hi.py", "#!/usr/bin/python3\nprint('Content-Type: text/plain\\n')\nprint('hi')\n");
@@ -262,7 +264,7 @@ class SharedCacheTest {
             assertThat(kiln.kiln().runtime().dir().startsWith(cache)).as("runtime outside the cache").isFalse();
             assertThat(pycacheFolders(kiln.scripts())).isEmpty();
             // fixing it is noticed without a restart
-            Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwx------"));
             kiln.kiln().cache().check();
             assertThat(kiln.kiln().cache().mode()).isEqualTo(CacheMode.RW);
             assertThat(logs.matching("INFO", "private again")).hasSize(1);
@@ -275,7 +277,7 @@ class SharedCacheTest {
         Path scripts = Files.createDirectories(temp.resolve("cgi-bin"));
         Path mirror = Files.createDirectories(cache.resolve("py").resolve(scripts.toRealPath().toString().substring(1)));
         Files.createDirectories(cache.resolve("py"));
-        Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwx------"));
         KilnTestServer.writeScript(scripts, "kept.py", "print()\n");
         String tag = "cpython-" + tagDigits();
         Files.write(mirror.resolve("kept." + tag + ".pyc"), new byte[100]);
@@ -366,11 +368,11 @@ class SharedCacheTest {
                     try {
                         out.write(block);
                         out.flush();
-                    } catch (java.io.IOException full) {
+                    } catch (IOException full) {
                         break;
                     }
                 }
-            } catch (java.io.IOException closeOnFullDisk) {
+            } catch (IOException closeOnFullDisk) {
                 // the last partial block may fail again on close
             }
             try (LogCapture logs = LogCapture.capture();

@@ -3,6 +3,7 @@ package dev.kiln.python;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -540,7 +541,7 @@ class BootstrapTest {
             pb.environment().clear();
             pb.environment().put("PATH", "/usr/bin:/bin");
             pb.environment().putAll(env);
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.redirectOutput(out.toFile());
             pb.redirectError(err.toFile());
             return pb.start();

@@ -1,6 +1,7 @@
 package dev.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -128,7 +130,7 @@ class KilnMainTest {
 
     @Test
     void sizesDurationsAndListsParse() {
-        KilnConfig c = KilnConfig.resolve(java.util.List.of(new KilnConfig.Source("t", Map.of(
+        KilnConfig c = KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of(
                 "max-body", "10m", "max-header-size", "8k", "kill-grace", "250ms", "timeout", "2h",
                 "env", "A=1,B=x=y", "pass-env", "PATH, TZ", "methods", "get,post"))), Map.of("HOME", "/h"));
         assertThat(c.maxBody()).isEqualTo(10L << 20);
@@ -143,7 +145,7 @@ class KilnMainTest {
 
     @Test
     void badEnvAssignmentIsRefused() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KilnConfig.resolve(java.util.List.of(
+        assertThatThrownBy(() -> KilnConfig.resolve(List.of(
                 new KilnConfig.Source("t", Map.of("env", "1BAD=x"))), Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("NAME=VALUE");
     }

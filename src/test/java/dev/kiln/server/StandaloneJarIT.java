@@ -3,6 +3,7 @@ package dev.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -63,7 +64,7 @@ class StandaloneJarIT {
                     hello = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/cgi-bin/hello.py"))
                             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
                     break;
-                } catch (java.io.IOException notYet) {
+                } catch (IOException notYet) {
                     assertThat(p.isAlive()).as("kiln exited: %s", log).isTrue();
                     Thread.sleep(200);
                 }

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.server.KilnServer;
 
@@ -89,7 +90,7 @@ public final class KilnTestServer implements AutoCloseable {
         return scripts;
     }
 
-    public dev.kiln.Kiln kiln() {
+    public Kiln kiln() {
         return server.kiln();
     }
 
