@@ -30,6 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.kiln.testing.KilnTestServer;
+import dev.kiln.testing.StatusJson;
 
 /**
  * Mercurial's own {@code hgweb.cgi} (Debian's mercurial package), an application nobody here wrote, served by a
@@ -293,7 +294,8 @@ class HgwebTest {
 
         HttpResponse<String> status = kiln.get("/kiln/status");
         assertThat(status.statusCode()).isEqualTo(200);
-        Matcher m = Pattern.compile("\"hg/hgweb\\.cgi\": \\{\"requests\": (\\d+)").matcher(status.body());
+        Matcher m = Pattern.compile("\"hg/hgweb\\.cgi\": \\{\"requests\": (\\d+)")
+                .matcher(StatusJson.section(status.body(), "scriptsStats"));
         assertThat(m.find()).as(status.body()).isTrue();
         // at least the browser pages above plus the clone's and pulls' wire-protocol requests
         assertThat(Long.parseLong(m.group(1))).isGreaterThan(10);

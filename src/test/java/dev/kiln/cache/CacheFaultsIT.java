@@ -28,6 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.kiln.testing.StatusJson;
+
 /**
  * The cache failing for real, with the real jar: Kiln running as an unprivileged user (root ignores permission
  * bits) against a cache it cannot write, a read-only mounted precompiled cache, and the precompile command.
@@ -160,7 +162,8 @@ class CacheFaultsIT {
     }
 
     static long stat(String status, String script, String field) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(script) + "\": \\{[^}]*\"" + field + "\": (\\d+)").matcher(status);
+        Matcher m = Pattern.compile("\"" + Pattern.quote(script) + "\": \\{[^}]*\"" + field + "\": (\\d+)")
+                .matcher(StatusJson.section(status, "scriptsStats"));
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 

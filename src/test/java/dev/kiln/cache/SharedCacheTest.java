@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.kiln.testing.KilnTestServer;
 import dev.kiln.testing.LogCapture;
+import dev.kiln.testing.StatusJson;
 
 /** The shared compile cache seen through real requests: what is compiled, when, where, and how often. */
 class SharedCacheTest {
@@ -325,9 +326,27 @@ class SharedCacheTest {
                     .contains("\"scriptsRunning\": 0, \"scriptsWaiting\": 0, \"maxConcurrent\": ")
                     .containsPattern("\"executable\": \"/usr/bin/python3\", \"version\": \"3\\.\\d+\\.\\d+\", "
                             + "\"cacheTag\": \"cpython-3\\d+\"")
+                    .contains("\"scriptsStats\": {");
+            assertThat(StatusJson.section(json, "scriptsStats"))
                     .containsPattern("\"seen\\.py\": \\{\"requests\": 2, \"modulesCompiled\": 4, \"cacheHits\": 4, "
                             + "\"shippedHits\": \\d+, \"compileMillis\": \\d+, \"lastRequestCompiled\": 0, "
                             + "\"lastCompile\": \"20\\d\\d-");
+        }
+    }
+
+    @Test
+    void statusKeepsScriptsStatsUnderItsDeprecatedNameForOneRelease() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).start()) {
+            writeApp(kiln, "a.py", 1, "a");
+            writeApp(kiln, "b.py", 1, "b");
+            kiln.get("/cgi-bin/a.py");
+            kiln.get("/cgi-bin/b.py");
+            awaitStats(kiln, "b.py", x -> x.requests() == 1);
+            String json = kiln.get("/kiln/status").body();
+            String current = StatusJson.section(json, "scriptsStats");
+            assertThat(current).contains("\"a.py\": {\"requests\": 1").contains("\"b.py\": {\"requests\": 1");
+            assertThat(StatusJson.section(json, "scripts_stats")).isEqualTo(current);
+            assertThat(json).endsWith("\"scripts_stats\": " + current + "\n}\n");
         }
     }
 
@@ -337,6 +356,8 @@ class SharedCacheTest {
             HttpResponse<String> r = kiln.get("/kiln/status");
             assertThat(r.statusCode()).isEqualTo(404);
             assertThat(r.body()).doesNotContain(temp.toString());
+            assertThat(kiln.get("/").body()).as("the index links no page that is not there")
+                    .contains("</ul>").doesNotContain("/kiln/status");
         }
     }
 
