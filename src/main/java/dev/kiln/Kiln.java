@@ -63,40 +63,44 @@ public final class Kiln implements AutoCloseable {
      */
     public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
         this.config = config;
-        Path scripts = config.scripts().toAbsolutePath().normalize();
+        KilnConfig.Interpreters interp = config.interpreters();
+        KilnConfig.Protocol protocol = config.protocol();
+        KilnConfig.Timeouts timeouts = config.timeouts();
+        KilnConfig.Concurrency concurrency = config.concurrency();
+        Path scripts = config.folders().scripts().toAbsolutePath().normalize();
         if (!Files.isDirectory(scripts)) {
             throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
                     + "create it or pass --scripts DIR");
         }
         ScriptResolver resolver = new ScriptResolver(scripts);
-        this.scriptEnv = CgiEnvironment.base(config.passEnv(), config.env(), hostEnv);
+        this.scriptEnv = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
-        this.cache = new BytecodeCache(config.cache());
+        this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
-        this.runner = new ScriptRunner(new RunSettings(config.timeout(), config.idleTimeout(), config.killGrace(),
-                config.stderrTimeout(), config.maxStderrLine()));
-        this.python = new PythonScripts(interpreters, config.python(), new PythonLauncher.Setup(runner, cache,
-                statistics, runtime, config.pycValidation(), resolver.root()));
+        this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
+                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
+        this.python = new PythonScripts(interpreters, interp.python(), new PythonLauncher.Setup(runner, cache,
+                statistics, runtime, interp.pycValidation(), resolver.root()));
         CommandPlanner planner = new CommandPlanner(List.of(python),
-                new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), config.executable(),
-                config.cmdLineArguments());
+                new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
+                protocol.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
-                new RunLimiter(config.maxConcurrent(), config.maxQueued(), config.queueTimeout()),
-                new CgiEnvironment(scriptEnv, resolver.root().toString(), config.passAuth(),
-                        config.envHttpHeaders(), "Kiln/" + VERSION),
+                new RunLimiter(concurrency.maxConcurrent(), concurrency.maxQueued(), concurrency.queueTimeout()),
+                new CgiEnvironment(scriptEnv, resolver.root().toString(), protocol.passAuth(),
+                        protocol.envHttpHeaders(), "Kiln/" + VERSION),
                 tmpDir.resolve("kiln-bodies"),
-                config.maxBody(),
-                config.maxHeaderSize(),
-                config.methods()));
+                config.sizes().maxBody(),
+                config.sizes().maxHeaderSize(),
+                protocol.methods()));
         discoverInterpreters(resolver.root());
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
     public void startServing() {
         prune();
-        if (config.precompile()) {
+        if (config.interpreters().precompile()) {
             precompileInBackground();
         }
     }
@@ -126,7 +130,7 @@ public final class Kiln implements AutoCloseable {
     }
 
     public Precompiler precompiler() {
-        return new Precompiler(python, runtime, cache, config.pycValidation(),
+        return new Precompiler(python, runtime, cache, config.interpreters().pycValidation(),
                 host.settings().resolver().root(), scriptEnv);
     }
 
@@ -154,7 +158,7 @@ public final class Kiln implements AutoCloseable {
     /** Probes the configured Python and every Python named by a shebang in the scripts folder. */
     private void discoverInterpreters(Path scripts) {
         TreeSet<String> commands = new TreeSet<>();
-        commands.add(config.python());
+        commands.add(config.interpreters().python());
         try (Stream<Path> files = Files.walk(scripts, 4)) {
             files.filter(Files::isRegularFile).limit(2000).forEach(f -> {
                 try {

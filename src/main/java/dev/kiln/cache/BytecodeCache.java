@@ -92,7 +92,7 @@ public final class BytecodeCache {
      *
      * @param dir the folder the fix applies to, or null to take the deepest existing one on the way to path
      */
-    public void reported(String op, String errno, Path path, Path dir) {
+    public void reported(CacheOp op, String errno, Path path, Path dir) {
         problem(new CacheProblem(op, errno, path, dir != null ? dir : CacheDiagnostics.nearestExisting(path)));
         nextCheckNanos = System.nanoTime(); // look at the root again on the next request
     }
@@ -119,7 +119,7 @@ public final class BytecodeCache {
                 LOG.info("created cache folder {} (mode 0700, owner {})", root, user.name());
             }
         } catch (IOException e) {
-            return failed("mkdir", root, e, CacheMode.OFF);
+            return failed(CacheOp.MKDIR, root, e, CacheMode.OFF);
         }
         String unsafe = unsafeReason(root);
         if (unsafe != null) {
@@ -141,7 +141,7 @@ public final class BytecodeCache {
                 Files.createDirectory(prefix, PosixFilePermissions.asFileAttribute(PRIVATE));
             }
         } catch (IOException e) {
-            return failed("mkdir", prefix, e, Files.isDirectory(prefix) ? CacheMode.RO : CacheMode.OFF);
+            return failed(CacheOp.MKDIR, prefix, e, Files.isDirectory(prefix) ? CacheMode.RO : CacheMode.OFF);
         }
         Path probe = prefix.resolve(".kiln-probe-" + ProcessHandle.current().pid());
         try {
@@ -149,11 +149,11 @@ public final class BytecodeCache {
             Files.createFile(probe, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rw-------")));
             Files.delete(probe);
-            forget("probe", prefix);
+            forget(CacheOp.PROBE, prefix);
             return CacheMode.RW;
         } catch (IOException e) {
             CacheMode fallback = Files.isReadable(prefix) && Files.isExecutable(prefix) ? CacheMode.RO : CacheMode.OFF;
-            return failed("probe", prefix, e, fallback);
+            return failed(CacheOp.PROBE, prefix, e, fallback);
         }
     }
 
@@ -177,7 +177,7 @@ public final class BytecodeCache {
         }
     }
 
-    private CacheMode failed(String op, Path path, IOException e, CacheMode fallback) {
+    private CacheMode failed(CacheOp op, Path path, IOException e, CacheMode fallback) {
         String errno = CacheDiagnostics.errno(e);
         problem(new CacheProblem(op, errno, path, CacheDiagnostics.nearestExisting(path)));
         return fallback;
@@ -193,7 +193,7 @@ public final class BytecodeCache {
         }
         String line = diagnostics.describe(p, root);
         lastError = line;
-        if (p.errno().equals("EROFS") && p.op().equals("probe")) {
+        if (p.errno().equals("EROFS") && p.op() == CacheOp.PROBE) {
             LOG.info("cache {} is on a read-only filesystem: using its bytecode as is, compiling what it lacks in "
                     + "memory ({})", root, line);
         } else {
@@ -201,15 +201,15 @@ public final class BytecodeCache {
         }
     }
 
-    private void forget(String op, Path dir) {
-        problems.keySet().removeIf(k -> k.op().equals(op) && k.dir().equals(dir));
+    private void forget(CacheOp op, Path dir) {
+        problems.keySet().removeIf(k -> k.op() == op && k.dir().equals(dir));
     }
 
     /** Drops problems whose folder is usable again, logging each recovery once; returns how many. */
     private int resolveRecovered() {
         int recovered = 0;
         for (CacheProblem p : problems.values()) {
-            if (p.op().equals("probe")) {
+            if (p.op() == CacheOp.PROBE) {
                 continue; // the probe forgets its own problem when it succeeds
             }
             // an empty file fits on a full disk: only writing real bytes proves there is room again
@@ -217,7 +217,7 @@ public final class BytecodeCache {
             boolean fixed = Files.isDirectory(p.dir()) ? isWritableDir(p.dir(), bytes) : !Files.exists(p.dir());
             if (fixed) {
                 problems.remove(p.key());
-                LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op(),
+                LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op().word(),
                         p.errno());
                 recovered++;
             }

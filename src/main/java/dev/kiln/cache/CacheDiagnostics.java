@@ -100,7 +100,7 @@ public final class CacheDiagnostics {
             // leave the question marks: the line still names the path and the error
         }
         String selinux = selinux();
-        return p.op() + " " + p.path() + " failed: " + p.errno() + " (" + meaning(p.errno()) + "); kiln runs as "
+        return p.op().word() + " " + p.path() + " failed: " + p.errno() + " (" + meaning(p.errno()) + "); kiln runs as "
                 + user.name() + " (uid " + user.uid() + "); nearest existing " + dir + " is owned by " + owner
                 + " with mode " + mode + "; SELinux " + selinux + "; fix: "
                 + fix(p, dir, ownerUid, mode, selinux, cacheRoot);
@@ -113,7 +113,8 @@ public final class CacheDiagnostics {
                         + "(java -jar kiln.jar precompile --cache " + root + ") or point --cache at a writable folder";
             case "ENOSPC":
             case "EDQUOT":
-                return "free space on the filesystem holding " + dir + " (df -h " + dir + ") or point --cache elsewhere";
+                return "free space on the filesystem holding " + dir + " (df -h " + dir + ") "
+                        + "or point --cache elsewhere";
             case "ENOTDIR":
             case "EEXIST":
                 return "a file stands where a folder should be: rm " + dir;
@@ -122,7 +123,7 @@ public final class CacheDiagnostics {
         }
         if (ownerUid >= 0 && ownerUid != user.uid()) {
             String chown = "chown -R " + user.name() + " " + dir + " && chmod 700 " + dir;
-            return p.op().equals("read") ? chown + " (for a cache built elsewhere: run precompile as "
+            return p.op() == CacheOp.READ ? chown + " (for a cache built elsewhere: run precompile as "
                     + user.name() + ")" : chown;
         }
         if (mode.length() >= 4 && (mode.charAt(2) != 'w' || mode.charAt(3) != 'x')) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -78,7 +79,7 @@ public record CgiResponseHead(int status, String location, List<Header> headers,
             if (end >= 0) {
                 int headerLen = Math.max(0, end - 1); // without the newline that ends the last field
                 int bodyStart = buf[end] == '\r' ? end + 2 : end + 1;
-                byte[] body = java.util.Arrays.copyOfRange(buf, bodyStart, filled);
+                byte[] body = Arrays.copyOfRange(buf, bodyStart, filled);
                 return parse(new String(buf, 0, headerLen, StandardCharsets.ISO_8859_1), body);
             }
             scanFrom = Math.max(0, filled - 3);

@@ -9,6 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.kiln.cache.CacheMode;
+import dev.kiln.cache.CacheOp;
 import dev.kiln.config.PycValidation;
 
 /**
@@ -20,7 +21,8 @@ public final class LoaderProtocol {
     /** Starts each line Kiln's loader writes to the script's stderr; what follows is a {@link Message}. */
     public static final String MARKER = "\u001ekiln:";
 
-    private static final Pattern FIELD = Pattern.compile("(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
+    private static final Pattern FIELD =
+            Pattern.compile("(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
 
     private LoaderProtocol() {
     }
@@ -34,10 +36,10 @@ public final class LoaderProtocol {
         /**
          * An OSError under the cache, once per (op, errno, dir) and process.
          *
-         * @param op  mkdir, read, write or lock
+         * @param op  what failed; {@link CacheOp#OTHER} for a word this Kiln does not know
          * @param dir the folder the fix applies to, or null when the line gave none
          */
-        record CacheError(String op, String errno, Path path, Path dir) implements Message {
+        record CacheError(CacheOp op, String errno, Path path, Path dir) implements Message {
         }
 
         /** A line this version of Kiln does not know. */
@@ -94,7 +96,7 @@ public final class LoaderProtocol {
                     num(f.get("compile_us")));
         }
         if (message.startsWith("cache-error ") && f.containsKey("path")) {
-            return new Message.CacheError(f.getOrDefault("op", "write"), f.getOrDefault("errno", "EIO"),
+            return new Message.CacheError(CacheOp.of(f.getOrDefault("op", "write")), f.getOrDefault("errno", "EIO"),
                     Path.of(f.get("path")), f.containsKey("dir") ? Path.of(f.get("dir")) : null);
         }
         return new Message.Unknown(message);

@@ -45,7 +45,8 @@ final class NativeEncoding {
      * out of {@code env} into the decoder's arguments. Unchanged (no extra exec) when nothing needs it.
      */
     List<String> exact(List<String> cmd, Map<String, String> env) {
-        if (!lossy || (cmd.stream().allMatch(NativeEncoding::ascii) && env.values().stream().allMatch(NativeEncoding::ascii)
+        if (!lossy || (cmd.stream().allMatch(NativeEncoding::ascii)
+                && env.values().stream().allMatch(NativeEncoding::ascii)
                 && env.keySet().stream().allMatch(NativeEncoding::ascii))) {
             return cmd;
         }

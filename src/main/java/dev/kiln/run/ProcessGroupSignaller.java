@@ -3,6 +3,7 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,8 @@ public final class ProcessGroupSignaller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
     // The group, and the leader by pid in case it has not made itself a group leader yet (Python's bootstrap
     // calls setsid() itself, a few milliseconds after start, before any of the script's code runs).
-    private static final String LOOP = "while read -r sig pgid; do kill -s \"$sig\" -- \"-$pgid\" \"$pgid\" 2>/dev/null; done";
+    private static final String LOOP =
+            "while read -r sig pgid; do kill -s \"$sig\" -- \"-$pgid\" \"$pgid\" 2>/dev/null; done";
 
     private Process shell;
     private OutputStream commands;
@@ -61,7 +63,7 @@ public final class ProcessGroupSignaller implements AutoCloseable {
         if (shell != null) {
             try {
                 commands.close(); // EOF: the helper sends what is queued, then exits
-                if (!shell.waitFor(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (!shell.waitFor(2, TimeUnit.SECONDS)) {
                     shell.destroyForcibly();
                 }
             } catch (IOException e) {

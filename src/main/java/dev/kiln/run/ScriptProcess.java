@@ -132,8 +132,7 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             return;
         }
-        LOG.info("stopping {} (pid {}): {}", logName.substring("kiln.script.".length()), pgid,
-                describe(reason));
+        LOG.info("stopping {} (pid {}): {}", logName.substring("kiln.script.".length()), pgid, describe(reason));
         signaller.signal(pgid, "TERM");
         runner.timer().schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(),
                 TimeUnit.NANOSECONDS);

@@ -11,24 +11,19 @@ import dev.kiln.config.Option;
 /**
  * The jar's command line: {@code [serve|precompile|prune] [--name value | --name=value]... [--help] [--version]}.
  *
- * @param command  serve (the default), precompile or prune
  * @param options  flag values by option key
  */
-record CommandLine(String command, Map<String, String> options, boolean help, boolean version) {
-    static final List<String> COMMANDS = List.of("serve", "precompile", "prune");
-
+record CommandLine(SubCommand command, Map<String, String> options, boolean help, boolean version) {
     static CommandLine parse(String[] args) {
-        String command = "serve";
+        SubCommand command = SubCommand.SERVE;
         Map<String, String> options = new LinkedHashMap<>();
         boolean help = false;
         boolean version = false;
         List<String> rest = new ArrayList<>(List.of(args));
         if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
-            command = rest.remove(0);
-            if (!COMMANDS.contains(command)) {
-                throw new ConfigException("unknown command '" + command + "': expected one of "
-                        + String.join(", ", COMMANDS));
-            }
+            String word = rest.remove(0);
+            command = SubCommand.byWord(word).orElseThrow(() -> new ConfigException("unknown command '" + word
+                    + "': expected one of " + String.join(", ", SubCommand.words())));
         }
         for (int i = 0; i < rest.size(); i++) {
             String arg = rest.get(i);
@@ -67,11 +62,11 @@ record CommandLine(String command, Map<String, String> options, boolean help, bo
 
     static String usage() {
         StringBuilder b = new StringBuilder();
-        b.append("Usage: java -jar kiln.jar [serve|precompile|prune] [options]\n\n")
-                .append("  serve        run the server (default)\n")
-                .append("  precompile   compile every script under --scripts and the modules they import into --cache\n")
-                .append("  prune        remove cached bytecode of sources that are gone or interpreters not in use\n\n")
-                .append("Options (each also KILN_<NAME> in the environment and NAME=value in --config):\n");
+        b.append("Usage: java -jar kiln.jar [").append(String.join("|", SubCommand.words())).append("] [options]\n\n");
+        for (SubCommand c : SubCommand.values()) {
+            b.append("  ").append(c.word()).append(" ".repeat(13 - c.word().length())).append(c.help()).append('\n');
+        }
+        b.append("\nOptions (each also KILN_<NAME> in the environment and NAME=value in --config):\n");
         for (Option o : Option.values()) {
             String left = "  " + o.flag() + " " + o.metavar();
             b.append(left).append(" ".repeat(Math.max(2, 36 - left.length()))).append(o.help());

@@ -14,8 +14,8 @@ final class Commands {
     private Commands() {
     }
 
-    /** Exit 0 when everything compiled, 1 when a script or module has an error. */
-    static int precompile(KilnConfig config, Map<String, String> env, PrintStream out) throws Exception {
+    /** OK when everything compiled, FAILURE when a script or module has an error. */
+    static ExitCode precompile(KilnConfig config, Map<String, String> env, PrintStream out) throws Exception {
         try (Kiln kiln = new Kiln(config, env, Path.of(System.getProperty("java.io.tmpdir")))) {
             long start = System.nanoTime();
             boolean terminal = System.console() != null;
@@ -29,15 +29,15 @@ final class Commands {
             out.printf("precompiled %d scripts into %s in %d ms: %d modules compiled, %d already fresh, %d errors%n",
                     s.scripts(), kiln.cache().prefix(), (System.nanoTime() - start) / 1_000_000, s.compiled(),
                     s.fresh(), s.errors().size() + s.failures().size());
-            return s.ok() ? 0 : 1;
+            return s.ok() ? ExitCode.OK : ExitCode.FAILURE;
         }
     }
 
-    static int prune(KilnConfig config, Map<String, String> env, PrintStream out) throws Exception {
+    static ExitCode prune(KilnConfig config, Map<String, String> env, PrintStream out) throws Exception {
         try (Kiln kiln = new Kiln(config, env, Path.of(System.getProperty("java.io.tmpdir")))) {
             CachePruner.Result r = kiln.prune();
             out.printf("pruned %d files (%d bytes) from %s%n", r.files(), r.bytes(), kiln.cache().prefix());
-            return 0;
+            return ExitCode.OK;
         }
     }
 }

@@ -10,17 +10,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 
-/** {@code java -jar kiln.jar}: parses options, then serves, precompiles or prunes. Exit code 2 for bad options. */
+/** {@code java -jar kiln.jar}: parses options, then serves, precompiles or prunes; exits with an {@link ExitCode}. */
 public final class KilnMain {
     private KilnMain() {
     }
@@ -33,64 +37,64 @@ public final class KilnMain {
         if (System.getProperty("jdk.lang.Process.launchMechanism") == null && Runtime.version().feature() < 25) {
             System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
         }
-        int code = run(args, System.getenv(), System.out, System.err);
-        if (code >= 0) {
-            System.exit(code);
-        }
+        run(args, System.getenv(), System.out, System.err).ifPresent(code -> System.exit(code.code()));
     }
 
-    /** @return the exit code, or -1 when the server is running (the caller must not exit) */
-    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    /** @return the exit code, or empty when the server is running (the caller must not exit) */
+    static Optional<ExitCode> run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         CommandLine cli;
         KilnConfig config;
         try {
             cli = CommandLine.parse(args);
             if (cli.help()) {
                 out.print(CommandLine.usage());
-                return 0;
+                return Optional.of(ExitCode.OK);
             }
             if (cli.version()) {
                 out.println("kiln " + Kiln.VERSION);
-                return 0;
+                return Optional.of(ExitCode.OK);
             }
             config = resolve(cli, env);
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
-            return 2;
+            return Optional.of(ExitCode.USAGE);
         }
-        setLogLevel(config.logLevel());
+        setLogLevel(config.operations().logLevel());
         Logger log = LoggerFactory.getLogger("kiln");
         try {
-            switch (cli.command()) {
-                case "precompile":
-                    return Commands.precompile(config, env, out);
-                case "prune":
-                    return Commands.prune(config, env, out);
-                default:
-                    KilnServer server = KilnServer.start(config, env);
-                    String host = config.bind().equals("0.0.0.0") || config.bind().isEmpty() ? "localhost"
-                            : config.bind();
-                    server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
-                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                        try {
-                            server.close();
-                        } catch (Exception e) {
-                            log.warn("error while stopping: {}", e.toString());
-                        }
-                    }, "kiln-shutdown"));
-                    return -1;
-            }
+            return switch (cli.command()) {
+                case PRECOMPILE -> Optional.of(Commands.precompile(config, env, out));
+                case PRUNE -> Optional.of(Commands.prune(config, env, out));
+                case SERVE -> serve(config, env, log);
+            };
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
-            return 2;
+            return Optional.of(ExitCode.USAGE);
         } catch (BindException e) {
-            err.println("kiln: cannot listen on " + config.bind() + ":" + config.port() + ": " + e.getMessage()
+            KilnConfig.Listen listen = config.listen();
+            err.println("kiln: cannot listen on " + listen.bind() + ":" + listen.port() + ": " + e.getMessage()
                     + "; fix: choose another --port or stop what uses it");
-            return 1;
+            return Optional.of(ExitCode.FAILURE);
         } catch (Exception e) {
             log.error("kiln could not start: {}", e.toString());
-            return 1;
+            return Optional.of(ExitCode.FAILURE);
         }
+    }
+
+    /** Starts the server; it runs until the JVM is stopped, so there is no exit code yet. */
+    private static Optional<ExitCode> serve(KilnConfig config, Map<String, String> env, Logger log) throws Exception {
+        KilnServer server = KilnServer.start(config, env);
+        String bind = config.listen().bind();
+        String host = bind.equals("0.0.0.0") || bind.isEmpty() ? "localhost" : bind;
+        server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                log.warn("error while stopping: {}", e.toString());
+            }
+        }, "kiln-shutdown"));
+        return Optional.empty();
     }
 
     /** Flags, then KILN_* environment variables, then the properties file, then defaults. */
@@ -147,8 +151,8 @@ public final class KilnMain {
     }
 
     private static void setLogLevel(String level) {
-        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-            root.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+            logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level));
         }
     }
 

@@ -45,14 +45,16 @@ public final class KilnServer implements AutoCloseable {
 
     static KilnServer start(Kiln kiln) throws Exception {
         KilnConfig config = kiln.config();
-        QueuedThreadPool threads = new QueuedThreadPool(Math.max(200, config.maxConcurrent() + config.maxQueued() + 16));
+        KilnConfig.Concurrency concurrency = config.concurrency();
+        QueuedThreadPool threads = new QueuedThreadPool(
+                Math.max(200, concurrency.maxConcurrent() + concurrency.maxQueued() + 16));
         threads.setName("kiln-http");
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-        connector.setHost(config.bind());
-        connector.setPort(config.port());
+        connector.setHost(config.listen().bind());
+        connector.setPort(config.listen().port());
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
@@ -60,7 +62,7 @@ public final class KilnServer implements AutoCloseable {
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
         server.setHandler(context);
-        if (config.accessLog()) {
+        if (config.operations().accessLog()) {
             Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
             writer.setLoggerName("kiln.access");
             server.setRequestLog(new CustomRequestLog(writer, CustomRequestLog.EXTENDED_NCSA_FORMAT));
@@ -96,7 +98,7 @@ public final class KilnServer implements AutoCloseable {
     public void close() throws Exception {
         try {
             connector.close();
-            kiln.awaitIdle(kiln.config().killGrace());
+            kiln.awaitIdle(kiln.config().timeouts().killGrace());
         } finally {
             try {
                 kiln.close();

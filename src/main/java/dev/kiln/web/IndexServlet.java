@@ -13,7 +13,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import dev.kiln.Kiln;
 import dev.kiln.cgi.ErrorPage;
 
-/** {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out). */
+/**
+ * {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out), and
+ * the status page when this client may read it.
+ */
 public class IndexServlet extends KilnServlet {
     /** For a WAR: finds the Kiln the CGI servlet built. */
     public IndexServlet() {
@@ -48,8 +51,12 @@ public class IndexServlet extends KilnServlet {
             b.append("<li><a href=\"").append(ErrorPage.escape(href)).append("\">").append(ErrorPage.escape(s))
                     .append("</a></li>\n");
         }
-        b.append("</ul>\n<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
-                .append("/kiln/status\">Cache status</a> (JSON)</p>\n</body></html>\n");
+        b.append("</ul>\n");
+        if (StatusServlet.readableBy(k.config().operations().status(), req.getRemoteAddr())) {
+            b.append("<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
+                    .append("/kiln/status\">Cache status</a> (JSON)</p>\n");
+        }
+        b.append("</body></html>\n");
         byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
         resp.setContentType("text/html;charset=utf-8");
         resp.setContentLength(body.length);

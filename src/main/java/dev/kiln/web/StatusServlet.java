@@ -1,6 +1,8 @@
 package dev.kiln.web;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
@@ -14,6 +16,7 @@ import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
 import dev.kiln.cgi.ErrorPage;
+import dev.kiln.config.StatusAccess;
 import dev.kiln.python.PythonInterpreter;
 
 /**
@@ -32,9 +35,9 @@ public class StatusServlet extends KilnServlet {
 
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String who = k.config().status();
-        if (who.equals("off") || who.equals("local") && !isLoopback(req.getRemoteAddr())) {
-            ErrorPage.send(resp, who.equals("off") ? 404 : 403, req.getRequestURI());
+        StatusAccess access = k.config().operations().status();
+        if (!readableBy(access, req.getRemoteAddr())) {
+            ErrorPage.send(resp, access == StatusAccess.OFF ? 404 : 403, req.getRequestURI());
             return;
         }
         byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
@@ -44,10 +47,19 @@ public class StatusServlet extends KilnServlet {
         resp.getOutputStream().write(body);
     }
 
+    /** Whether a client at {@code addr} may read the page (the index links it only then). */
+    static boolean readableBy(StatusAccess access, String addr) {
+        return switch (access) {
+            case ALL -> true;
+            case LOCAL -> isLoopback(addr);
+            case OFF -> false;
+        };
+    }
+
     private static boolean isLoopback(String addr) {
         try {
-            return addr != null && java.net.InetAddress.getByName(addr).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return addr != null && InetAddress.getByName(addr).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false; // a literal address never needs a lookup; anything else is not local
         }
     }
@@ -71,7 +83,7 @@ public class StatusServlet extends KilnServlet {
         b.append(", \"problems\": [");
         String sep = "";
         for (CacheProblem p : cache.problems()) {
-            b.append(sep).append("{\"op\": ").append(Json.string(p.op())).append(", \"errno\": ")
+            b.append(sep).append("{\"op\": ").append(Json.string(p.op().word())).append(", \"errno\": ")
                     .append(Json.string(p.errno())).append(", \"path\": ").append(Json.string(p.path().toString()))
                     .append("}");
             sep = ", ";
@@ -86,8 +98,18 @@ public class StatusServlet extends KilnServlet {
                     .append(", \"cached\": ").append(p.cacheable()).append("}");
             sep = ",";
         }
-        b.append("\n  ],\n  \"scripts_stats\": {");
-        sep = "";
+        String stats = scriptsStats(k);
+        b.append("\n  ],\n  \"scriptsStats\": ").append(stats);
+        // Deprecated: the same object under its first, snake_case name, for one release; the next one drops it.
+        b.append(",\n  \"scripts_stats\": ").append(stats);
+        b.append("\n}\n");
+        return b.toString();
+    }
+
+    /** Per script, sorted by path: request, compile and cache-hit counters. */
+    private static String scriptsStats(Kiln k) {
+        StringBuilder b = new StringBuilder(512).append('{');
+        String sep = "";
         Map<String, ScriptStats> sorted = new TreeMap<>(k.statistics().all());
         for (Map.Entry<String, ScriptStats> e : sorted.entrySet()) {
             ScriptStats.Snapshot s = e.getValue().snapshot();
@@ -103,7 +125,6 @@ public class StatusServlet extends KilnServlet {
                     .append("}");
             sep = ",";
         }
-        b.append("\n  }\n}\n");
-        return b.toString();
+        return b.append("\n  }").toString();
     }
 }

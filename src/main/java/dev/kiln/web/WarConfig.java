@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletContext;
@@ -80,7 +82,7 @@ final class WarConfig {
     /** Kiln names pass as they are; Tomcat CGIServlet names are translated. */
     static Map<String, String> translate(Map<String, String> params, ServletContext ctx) {
         Map<String, String> out = new LinkedHashMap<>();
-        java.util.SortedMap<Integer, String> executableArgs = new java.util.TreeMap<>(); // executable-arg-N, by N
+        SortedMap<Integer, String> executableArgs = new TreeMap<>(); // executable-arg-N, by N
         for (Map.Entry<String, String> e : params.entrySet()) {
             String name = e.getKey();
             String value = e.getValue();

@@ -312,7 +312,9 @@ class SharedCacheTest {
                 assertThat(i.path("version").asText()).matches("3\\.\\d+\\.\\d+");
                 assertThat(i.path("cacheTag").asText()).matches("cpython-3\\d+");
             });
-            JsonNode seen = status.path("scripts_stats").path("seen.py");
+            assertThat(status.path("scripts_stats")).as("the deprecated name still carries the same counters")
+                    .isEqualTo(status.path("scriptsStats"));
+            JsonNode seen = status.path("scriptsStats").path("seen.py");
             assertThat(seen.path("requests").asLong()).isEqualTo(2);
             assertThat(seen.path("modulesCompiled").asLong()).isEqualTo(4);
             assertThat(seen.path("cacheHits").asLong()).isEqualTo(4);

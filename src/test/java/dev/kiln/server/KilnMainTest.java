@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
+import dev.kiln.config.StatusAccess;
 
 /** The jar's command-line contract: names, precedence flag > environment > file > default, exit code 2. */
 class KilnMainTest {
@@ -36,9 +37,9 @@ class KilnMainTest {
     Outcome run(Map<String, String> env, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = KilnMain.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        ExitCode code = KilnMain.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).orElseThrow();
+        return new Outcome(code.code(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -73,6 +74,8 @@ class KilnMainTest {
                 argumentSet("duration without unit", Map.of(), List.of("--timeout", "soon"), List.of("timeout", "30s")),
                 argumentSet("unknown pyc validation", Map.of(), List.of("--pyc-validation", "mtime"),
                         List.of("timestamp or checked-hash")),
+                argumentSet("unknown status access", Map.of(), List.of("--status", "Nobody"),
+                        List.of("kiln: invalid value 'nobody' for status (from command line): expected local, all, off")),
                 argumentSet("option without value", Map.of(), List.of("--port"), List.of("--port needs a value")),
                 argumentSet("bad number in environment", Map.of("KILN_MAX_CONCURRENT", "lots"), List.of(),
                         List.of("max-concurrent", "environment")),
@@ -119,31 +122,33 @@ class KilnMainTest {
         Map<String, String> env = new HashMap<>(Map.of("KILN_PORT", "2222", "KILN_TIMEOUT", "8s",
                 "KILN_CONFIG", file.toString(), "HOME", temp.toString()));
         KilnConfig c = KilnMain.resolve(CommandLine.parse(new String[] {"--port", "3333"}), env);
-        assertThat(c.port()).isEqualTo(3333);              // flag beats environment and file
-        assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(8)); // environment beats file
-        assertThat(c.maxQueued()).isEqualTo(7);            // file beats default
-        assertThat(c.idleTimeout()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(c.maxBody()).isEqualTo(256L << 20);     // default
-        assertThat(c.cache()).isEqualTo(temp.resolve(".cache/kiln"));
+        assertThat(c.listen().port()).isEqualTo(3333);              // flag beats environment and file
+        assertThat(c.timeouts().timeout()).isEqualTo(Duration.ofSeconds(8)); // environment beats file
+        assertThat(c.concurrency().maxQueued()).isEqualTo(7);            // file beats default
+        assertThat(c.timeouts().idleTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.sizes().maxBody()).isEqualTo(256L << 20);     // default
+        assertThat(c.folders().cache()).isEqualTo(temp.resolve(".cache/kiln"));
+        assertThat(c.operations().status()).isEqualTo(StatusAccess.LOCAL);
         KilnConfig fromEnvOnly = KilnMain.resolve(CommandLine.parse(new String[0]), env);
-        assertThat(fromEnvOnly.port()).isEqualTo(2222);
+        assertThat(fromEnvOnly.listen().port()).isEqualTo(2222);
         KilnConfig eqSyntax = KilnMain.resolve(CommandLine.parse(new String[] {"--port=4444"}), env);
-        assertThat(eqSyntax.port()).isEqualTo(4444);
+        assertThat(eqSyntax.listen().port()).isEqualTo(4444);
     }
 
     @Test
     void sizesDurationsAndListsParse() {
         KilnConfig c = KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of(
                 "max-body", "10m", "max-header-size", "8k", "kill-grace", "250ms", "timeout", "2h",
-                "env", "A=1,B=x=y", "pass-env", "PATH, TZ", "methods", "get,post"))), Map.of("HOME", "/h"));
-        assertThat(c.maxBody()).isEqualTo(10L << 20);
-        assertThat(c.maxHeaderSize()).isEqualTo(8192);
-        assertThat(c.killGrace()).isEqualTo(Duration.ofMillis(250));
-        assertThat(c.timeout()).isEqualTo(Duration.ofHours(2));
-        assertThat(c.env()).containsEntry("A", "1").containsEntry("B", "x=y");
-        assertThat(c.passEnv()).containsExactly("PATH", "TZ");
-        assertThat(c.methods()).containsExactlyInAnyOrder("GET", "POST");
-        assertThat(c.maxConcurrent()).isGreaterThanOrEqualTo(8);
+                "env", "A=1,B=x=y", "pass-env", "PATH, TZ", "methods", "get,post", "status", "ALL"))), Map.of("HOME", "/h"));
+        assertThat(c.sizes().maxBody()).isEqualTo(10L << 20);
+        assertThat(c.sizes().maxHeaderSize()).isEqualTo(8192);
+        assertThat(c.timeouts().killGrace()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.timeouts().timeout()).isEqualTo(Duration.ofHours(2));
+        assertThat(c.protocol().env()).containsEntry("A", "1").containsEntry("B", "x=y");
+        assertThat(c.protocol().passEnv()).containsExactly("PATH", "TZ");
+        assertThat(c.protocol().methods()).containsExactlyInAnyOrder("GET", "POST");
+        assertThat(c.concurrency().maxConcurrent()).isGreaterThanOrEqualTo(8);
+        assertThat(c.operations().status()).isEqualTo(StatusAccess.ALL);
     }
 
     @Test

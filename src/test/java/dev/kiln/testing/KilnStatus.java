@@ -21,7 +21,7 @@ public interface KilnStatus {
 
     /** One script's counters (all zero before its first request is counted). */
     default ScriptCounters counters(String script) throws IOException, InterruptedException {
-        return ScriptCounters.of(status().path("scripts_stats").path(script));
+        return ScriptCounters.of(status().path("scriptsStats").path(script));
     }
 
     /** Waits until the script's counters satisfy {@code done}: they are counted after the response is sent. */
