@@ -2,6 +2,8 @@
 # the file it is started with, so everything lives in kiln_loader.py (whose
 # bytecode is cached under sys.pycache_prefix like any imported module).
 # Usage: python kiln_boot.py <rw|ro|off> <timestamp|checked-hash> <scripts-root> <script> [args...]
+# (kiln_protocol.py owns this command line; the mode is read here, at argv[1],
+# before Kiln's modules are imported: only rw lets them write their bytecode.)
 import sys, os
 try:
     os.setsid()  # lead a process group of our own, so Kiln can stop the script and all it starts

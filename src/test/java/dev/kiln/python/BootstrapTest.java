@@ -500,7 +500,8 @@ class BootstrapTest {
             this.runtime = Files.createDirectories(base.resolve("R"));
             this.scripts = Files.createDirectories(base.resolve("scripts"));
             this.prefix = base.resolve("cache").resolve("py");
-            for (String name : List.of("kiln_boot.py", "kiln_loader.py", "kiln_precompile.py")) {
+            for (String name : List.of("kiln_boot.py", "kiln_loader.py", "kiln_precompile.py", "kiln_protocol.py",
+                    "kiln_pyc.py", "kiln_store.py")) {
                 try (InputStream in = BootstrapTest.class.getResourceAsStream("/dev/kiln/python/" + name)) {
                     assertThat(in).as(name + " on the class path").isNotNull();
                     Files.copy(in, runtime.resolve(name));
