@@ -19,7 +19,6 @@ import kiln_protocol
 import kiln_pyc
 
 _SourceFileLoader = kiln_pyc.SourceFileLoader
-_orig_get_code = _SourceFileLoader.get_code
 _KILN_MODULES = ('kiln_loader', 'kiln_pyc', 'kiln_protocol')
 _MAIN_KEYS = ('__name__', '__doc__', '__package__', '__loader__', '__spec__',
               '__annotations__', '__builtins__', '__file__', '__cached__')
@@ -41,10 +40,11 @@ def configure(mode, validation, roots):
     """Sets the mode and, in rw and ro mode, Kiln's get_code; returns the mode in force.
 
     roots is the scripts root (a str, '' for none) or a sequence of them. rw
-    and ro fall back to off without a pycache prefix (-E/-I in the shebang hid
-    PYTHONPYCACHEPREFIX, which os.environ still has) and, after one line on
+    and ro fall back to off without a pycache prefix and, after one line on
     stderr, when this CPython lacks a private name kiln_pyc borrows. Raises
-    ValueError for a mode or validation kiln_protocol does not know.
+    ValueError for a mode or validation kiln_protocol does not know. Unlike
+    CPython, which reads PYTHONPYCACHEPREFIX at start-up unless -E/-I, Kiln
+    takes it from os.environ too: the shebang's -E/-I is the script's, not Kiln's.
     """
     kiln_protocol.check_mode(mode)
     kiln_protocol.check_validation(validation)
@@ -70,14 +70,14 @@ def configure(mode, validation, roots):
         # Plain CPython with dont_write_bytecode: never a __pycache__ in the
         # scripts folder, even if the shebang's -E/-I hid PYTHONDONTWRITEBYTECODE.
         sys.dont_write_bytecode = True
-        _SourceFileLoader.get_code = _orig_get_code
+        _SourceFileLoader.get_code = kiln_pyc.CPYTHON_GET_CODE
     else:
         _SourceFileLoader.get_code = _get_code
     return mode
 
 
 def _get_code(self, fullname):
-    """SourceFileLoader.get_code in rw and ro mode: kiln_pyc.load's code."""
+    """SourceFileLoader.get_code in rw and ro mode: kiln_pyc.load's code (see there)."""
     return kiln_pyc.load(self, fullname, self.get_filename(fullname))[0]
 
 
@@ -87,20 +87,24 @@ kiln_pyc.trim_like_importlib(_get_code)
 def ensure(fullname, source_path):
     """Makes sure `source_path` has valid bytecode (the precompiler's step).
 
-    Returns kiln_pyc.load's status; compile errors (SyntaxError...) propagate.
+    py_compile.compile's counterpart, but through kiln_pyc.load: the same
+    lock, validation and reports as a request. Returns load's status; compile
+    errors (SyntaxError...) propagate.
     """
     return kiln_pyc.load(_SourceFileLoader(fullname, source_path), fullname, source_path)[1]
 
 
 def main_path(script):
-    """The script's path as CPython makes it for __file__ and co_filename."""
+    """The script's path as CPython makes it for __file__ and co_filename
+    (absolute since 3.9, as Modules/main.c's run_filename)."""
     if sys.version_info >= (3, 9) and not script.startswith('/'):
         return os.path.join(os.getcwd(), script)
     return script
 
 
 def _emit_stats():
-    """Writes the stats line at exit (atexit); not in a forked child exiting normally."""
+    """Writes the stats line at exit (atexit); not in a forked child exiting
+    normally. No CPython counterpart: Kiln's log and status page read it."""
     if os.getpid() != _stats_pid:
         return
     stats = kiln_pyc.stats
@@ -115,9 +119,11 @@ def _emit_stats():
 def _trim(tb):
     """The traceback without Kiln's frames and the importlib frames around them.
 
-    CPython's import.c trims importlib's own frames the same way; this catches
-    what reaches sys.excepthook through run_main() itself.
+    Mirrors remove_importlib_frames in CPython's Python/import.c, which trims
+    importlib's frames (and so Kiln's get_code, see trim_like_importlib) from
+    an import's traceback; this also drops run_main()'s own frames.
     """
+    importlib_files = kiln_pyc.IMPORTLIB_FILES
     entries = []
     while tb is not None:
         entries.append(tb)
@@ -127,7 +133,7 @@ def _trim(tb):
     n = len(entries)
     while i < n:
         code = entries[i].tb_frame.f_code
-        if code.co_filename not in _KILN_FILES and code.co_filename not in kiln_pyc.IMPORTLIB_FILES:
+        if code.co_filename not in _KILN_FILES and code.co_filename not in importlib_files:
             kept.append(entries[i])
             i += 1
             continue
@@ -137,7 +143,7 @@ def _trim(tb):
             c = entries[j].tb_frame.f_code
             if c.co_filename in _KILN_FILES or c in kiln_pyc.TRIMMED_CODES:
                 has_kiln = True
-            elif c.co_filename not in kiln_pyc.IMPORTLIB_FILES:
+            elif c.co_filename not in importlib_files:
                 break
             j += 1
         if not has_kiln:
@@ -152,7 +158,8 @@ def _trim(tb):
 
 
 def _install_trimming_hook():
-    """Wraps sys.excepthook once so that the script's traceback is trimmed (_trim)."""
+    """Wraps sys.excepthook once so that the script's traceback is trimmed
+    (_trim): CPython needs none, having no frames of its own above the script's."""
     hook = getattr(sys, 'excepthook', None)
     if hook is None:
         return
@@ -172,7 +179,9 @@ def _install_trimming_hook():
 def _set_argv_and_path(script, argv):
     """sys.argv, sys.orig_argv and sys.path[0] as `python script args` has them.
 
-    The interpreter's own options are what sys.orig_argv has before sys.argv.
+    Mirrors Modules/main.c: sys.path[0] is the script's real folder unless -I
+    or -P. The interpreter's own options are what sys.orig_argv has before
+    sys.argv (kiln_boot.py's or a fork server's arguments).
     """
     if hasattr(sys, 'orig_argv'):
         orig = sys.orig_argv
@@ -190,14 +199,15 @@ def _set_argv_and_path(script, argv):
 
 def _hide_kiln():
     """Takes Kiln's modules out of sys.modules and its folder out of
-    sys.path_importer_cache: the script finds what `python script` has."""
+    sys.path_importer_cache: the script finds what `python script` has
+    (kiln_pyc and this module keep working through their functions' globals)."""
     for name in _KILN_MODULES:
         sys.modules.pop(name, None)
     sys.path_importer_cache.pop(os.path.dirname(main.__code__.co_filename), None)
 
 
 def _count_this_process():
-    """Zeroes the counters; this process writes the stats line at exit."""
+    """Zeroes the counters; this process (not its forks) writes the stats line at exit."""
     global _stats_pid
     import atexit
     kiln_pyc.reset_stats()
@@ -207,10 +217,10 @@ def _count_this_process():
 
 def _main_code(path):
     """(loader, code) for the script; exits with CPython's message and status 2
-    when the script itself cannot be read.
+    when the script itself cannot be read, as Modules/main.c's pymain_run_file.
 
-    CPython never caches the entry file's bytecode; Kiln does in rw/ro mode
-    (kiln_pyc gives it a pyc name of its own).
+    Unlike CPython, which never caches the entry file's bytecode, Kiln does in
+    rw/ro mode (kiln_pyc gives it a pyc name of its own).
     """
     loader = _SourceFileLoader('__main__', path)
     try:
@@ -233,8 +243,9 @@ def _main_code(path):
 
 
 def _reset_main_globals(main_mod, loader, path):
-    """__main__'s globals exactly as CPython makes them for `path`: CPython's
-    key order, and nothing of what kiln_boot.py (or a fork server) defined."""
+    """__main__'s globals exactly as CPython's _PyRun_SimpleFileObject makes
+    them for `path`: its key order, and nothing kiln_boot.py (or a fork
+    server) defined."""
     values = {'__name__': '__main__', '__doc__': None, '__package__': None,
               '__loader__': loader, '__spec__': None, '__annotations__': {},
               '__file__': path, '__cached__': None}
@@ -248,7 +259,8 @@ def _reset_main_globals(main_mod, loader, path):
 
 
 def run_main(script, argv):
-    """Runs `script` as __main__ as `python script` would, once configure() is done.
+    """Runs `script` as __main__ as `python script` would, once configure() is done:
+    what main() does, and what a fork server's child calls.
 
     argv becomes the script's sys.argv (argv[0] is normally `script`). Kiln's
     modules leave sys.modules, the counters restart and this process writes
@@ -274,9 +286,9 @@ def run_main(script, argv):
 
 
 def main():
-    """kiln_boot.py's entry: its arguments, configure(), run_main().
+    """kiln_boot.py's entry: its arguments (kiln_protocol), configure(), run_main().
 
-    A usage error is one line on stderr and exit status 2.
+    A usage error is one line on stderr and exit status 2, as CPython's own.
     """
     try:
         boot = kiln_protocol.parse_boot_args(sys.argv[1:])

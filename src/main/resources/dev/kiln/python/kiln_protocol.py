@@ -88,7 +88,7 @@ PrecompileArgs = _record('PrecompileArgs', PRECOMPILE_FIELDS,
 def _one_of(what, value, allowed, prefix=''):
     """Raises ValueError unless value is in allowed ('mode must be rw, ro or off, not ...')."""
     if value not in allowed:
-        choices = ' or '.join((', '.join(allowed[:-1]), allowed[-1])) if allowed[1:] else allowed[0]
+        choices = ', '.join(allowed[:-1]) + ' or ' + allowed[-1] if allowed[1:] else allowed[0]
         raise ValueError('%s%s must be %s, not %r' % (prefix, what, choices, value))
 
 
@@ -109,12 +109,13 @@ def parse_boot_args(argv):
     exits with status 2: BOOT_USAGE for too few arguments, else the first of
     mode and validation that is not valid.
     """
-    if len(argv) < len(BOOT_FIELDS) - 1:
+    fixed = len(BOOT_FIELDS) - 1
+    if len(argv) < fixed:
         raise ValueError(BOOT_USAGE)
-    mode, validation, root, script = argv[:4]
+    mode, validation, root, script = argv[:fixed]
     _one_of('mode', mode, MODES, 'kiln_boot.py: ')
     _one_of('validation', validation, VALIDATIONS, 'kiln_boot.py: ')
-    return BootArgs(mode, validation, root, script, list(argv[4:]))
+    return BootArgs(mode, validation, root, script, list(argv[fixed:]))
 
 
 def parse_precompile_args(argv):
@@ -123,25 +124,31 @@ def parse_precompile_args(argv):
     Raises ValueError whose message is the line kiln_precompile.py prints
     before it exits with status 2 (PRECOMPILE_USAGE without a script).
     """
-    if len(argv) < len(PRECOMPILE_FIELDS):
+    fixed = len(PRECOMPILE_FIELDS) - 1
+    if len(argv) <= fixed:
         raise ValueError(PRECOMPILE_USAGE)
-    _one_of('validation', argv[0], VALIDATIONS, 'kiln_precompile.py: ')
-    return PrecompileArgs(argv[0], argv[1], list(argv[2:]))
+    validation, root = argv[:fixed]
+    _one_of('validation', validation, VALIDATIONS, 'kiln_precompile.py: ')
+    return PrecompileArgs(validation, root, list(argv[fixed:]))
+
+
+def _line(kind, fields, values):
+    """MARKER, the kind and ' field=value' for each field, and a newline.
+
+    CR and LF in a value (a path) become '?': the line stays one line.
+    """
+    line = MARKER + kind + ''.join(' %s=%s' % fv for fv in zip(fields, values))
+    return line.replace('\n', '?').replace('\r', '?') + '\n'
 
 
 def stats_line(compiled, cached, shipped, compile_us):
     """The per-process counters line, marker and newline included."""
-    return '%sstats compiled=%d cached=%d shipped=%d compile_us=%d\n' % (
-        MARKER, compiled, cached, shipped, compile_us)
+    return _line(STATS, STATS_FIELDS, ['%d' % n for n in (compiled, cached, shipped, compile_us)])
 
 
 def cache_error_line(op, errno_name, path, dir):
-    """The line for an OSError under the cache prefix, marker and newline included.
-
-    CR and LF in the paths become '?': the report stays one line.
-    """
-    line = '%scache-error op=%s errno=%s path=%s dir=%s' % (MARKER, op, errno_name, path, dir)
-    return line.replace('\n', '?').replace('\r', '?') + '\n'
+    """The line for an OSError under the cache prefix, marker and newline included."""
+    return _line(CACHE_ERROR, CACHE_ERROR_FIELDS, (op, errno_name, path, dir))
 
 
 def event_line(event, **fields):

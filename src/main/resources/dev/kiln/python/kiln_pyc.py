@@ -1,9 +1,8 @@
 """Reading, validating and compiling bytecode: load() is CPython's
-SourceLoader.get_code (Lib/importlib/_bootstrap_external.py), Kiln edition.
-Its differences are each named where they are made: bytecode is looked up
-under sys.pycache_prefix and, outside the scripts root, first in the source's
-own __pycache__ (read-only: what the stdlib and dist-packages ship); a miss in
-rw mode is compiled once for all processes and written by kiln_store.
+SourceLoader.get_code (Lib/importlib/_bootstrap_external.py), Kiln edition,
+each difference named where it is made: the pyc is looked up under the
+prefix and, outside the scripts root, first in the source's own __pycache__
+(what the stdlib and dist-packages ship); kiln_store writes misses (rw mode).
 
 The private helpers borrowed below were checked on CPython CHECKED_ON. A
 CPython without one of them (3.7 lacks sys.pycache_prefix) lists it in MISSING
@@ -66,8 +65,7 @@ settings = _Namespace(
 # What this process's loads came to: kiln_protocol's stats line at exit.
 stats = _Namespace(compiled=0, cached=0, shipped=0, compile_ns=0)
 
-_store = None               # kiln_store once store() has loaded it
-_store_lock = _thread.allocate_lock()
+_store, _store_lock = None, _thread.allocate_lock()      # kiln_store, once store() loaded it
 
 
 def reset_stats():
@@ -113,12 +111,6 @@ def report(op, exc, path):
         # this user may not read: that would silently mean compiling on every
         # request (Kiln logs it once)
         store().report(op, exc, path)
-
-
-def _source(loader, fullname, path, mtime, size):
-    """The source being loaded: what get_code keeps in locals, its bytes read once."""
-    return _Namespace(loader=loader, fullname=fullname, path=path, mtime=mtime, size=size,
-                      bytes=None)
 
 
 def _source_bytes(source):
@@ -217,8 +209,9 @@ def _compile_and_store(source, pyc_path):
     again (another process may have written it meanwhile), else compiled and
     written. Kiln's validation setting, not a stale pyc, picks the pyc kind.
     """
+    writer = store()
     pyc_dir = os.path.dirname(pyc_path)
-    fd, dir_ok = store().lock_dir(pyc_dir)
+    fd, dir_ok = writer.lock_dir(pyc_dir)
     try:
         code = None if fd is None else _valid_code(source, pyc_path, True)
         if code is not None:
@@ -232,9 +225,9 @@ def _compile_and_store(source, pyc_path):
             pyc = _code_to_hash_pyc(code, _imp.source_hash(_RAW_MAGIC_NUMBER, data), True)
         else:
             pyc = _code_to_timestamp_pyc(code, source.mtime, len(data))
-        return code, ('compiled' if store().write_atomic(pyc_path, pyc) else 'unwritten')
+        return code, ('compiled' if writer.write_atomic(pyc_path, pyc) else 'unwritten')
     finally:
-        store().unlock_dir(pyc_dir, fd)
+        writer.unlock_dir(pyc_dir, fd)
 
 
 def _pyc_path(fullname, source_path):
@@ -266,7 +259,9 @@ def load(loader, fullname, source_path):
             pass
     if st is None:
         return compile_source(loader, loader.get_data(source_path), source_path), 'unwritten'
-    source = _source(loader, fullname, source_path, int(st['mtime']), st['size'])
+    # What get_code keeps in locals; the source's bytes are read once, if needed.
+    source = _Namespace(loader=loader, fullname=fullname, path=source_path,
+                        mtime=int(st['mtime']), size=st['size'], bytes=None)
     if not _under_root(source_path):
         # The standard library, dist-packages: their shipped bytecode is almost
         # always there, so the prefix is only looked at when it is not.
@@ -299,4 +294,4 @@ def trim_like_importlib(*functions):
 
 
 trim_like_importlib(load, _pyc_path, _compile_and_store, compile_source, _valid_code,
-                    _read_pyc, _under_root, _source, _source_bytes, store, report)
+                    _read_pyc, _under_root, _source_bytes, store, report)
