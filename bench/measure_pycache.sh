@@ -24,7 +24,7 @@ WORK=$(mktemp -d /tmp/kiln-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"
 mkdir -p "$WORK/R" "$WORK/gen" "$WORK/out" "$WORK/cache"
-cp "$RES/kiln_boot.py" "$RES/kiln_loader.py" "$WORK/R/"
+cp "$RES"/kiln_*.py "$WORK/R/"
 
 # ---- generate an entry script and 12 local modules (~3,000 lines) ----
 "$PY" - "$WORK/gen" <<'EOF'

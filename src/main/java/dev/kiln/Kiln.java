@@ -183,6 +183,12 @@ public final class Kiln implements AutoCloseable {
         }
         LOG.info("scripts folder: {}", host.settings().resolver().root());
         LOG.info("cache folder: {} ({})", cache.root(), cache.mode().word());
+        String fileNames = System.getProperty("sun.jnu.encoding", "UTF-8");
+        if (!fileNames.equalsIgnoreCase("UTF-8")) {
+            LOG.warn("Kiln runs in a locale whose encoding is {}: scripts still get every byte of their "
+                    + "environment, but files whose names are not ASCII cannot be found; fix: start Kiln with "
+                    + "LANG=C.UTF-8", fileNames);
+        }
         List<PythonInterpreter> found = List.copyOf(interpreters.known());
         if (found.isEmpty()) {
             LOG.warn("no Python interpreter found; Python scripts will fail; fix: install python3 or set --python");

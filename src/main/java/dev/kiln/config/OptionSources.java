@@ -1,5 +1,6 @@
 package dev.kiln.config;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +40,12 @@ final class OptionSources {
         for (KilnConfig.Source s : sources) {
             String v = s.values().get(o.key());
             if (v != null) {
+                if (v.indexOf('\uFFFD') >= 0) {
+                    // the JVM decodes its arguments and environment in the locale's encoding, before Kiln runs
+                    throw new ConfigException("the value of " + o.key() + " (from " + s.name() + ") has bytes that "
+                            + "Kiln's locale (" + System.getProperty("sun.jnu.encoding") + ") cannot read; fix: start "
+                            + "Kiln with LANG=C.UTF-8, or put the value in the properties file (read as UTF-8)");
+                }
                 return v;
             }
         }
@@ -91,7 +98,7 @@ final class OptionSources {
 
     /** A folder; {@code ~} is the host's HOME. */
     Path folder(Option o) {
-        return Path.of(expandHome(raw(o)));
+        return path(o, expandHome(raw(o)));
     }
 
     /** The cache folder: its default follows XDG_CACHE_HOME when that is set. */
@@ -99,9 +106,19 @@ final class OptionSources {
         String v = raw(Option.CACHE);
         String xdg = hostEnv.get("XDG_CACHE_HOME");
         if (v.equals(Option.CACHE.defaultValue()) && xdg != null && xdg.startsWith("/")) {
-            return Path.of(xdg + "/kiln");
+            return path(Option.CACHE, xdg + "/kiln");
         }
-        return Path.of(expandHome(v));
+        return path(Option.CACHE, expandHome(v));
+    }
+
+    /** Java names files in the locale's encoding: under LANG=C a path that is not ASCII cannot exist for it. */
+    private Path path(Option o, String value) {
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw new ConfigException(o.key() + " " + value + " (from " + from(o) + ") cannot be named in Kiln's "
+                    + "locale (" + System.getProperty("sun.jnu.encoding") + "); fix: start Kiln with LANG=C.UTF-8");
+        }
     }
 
     private String expandHome(String v) {

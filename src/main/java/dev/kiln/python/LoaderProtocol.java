@@ -1,12 +1,12 @@
 package dev.kiln.python;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CacheOp;
@@ -21,8 +21,6 @@ public final class LoaderProtocol {
     /** Starts each line Kiln's loader writes to the script's stderr; what follows is a {@link Message}. */
     public static final String MARKER = "\u001ekiln:";
 
-    private static final Pattern FIELD =
-            Pattern.compile("(?:^| )(compiled|cached|shipped|compile_us|op|errno|path|dir)=");
 
     private LoaderProtocol() {
     }
@@ -87,8 +85,10 @@ public final class LoaderProtocol {
         return line.indexOf(MARKER);
     }
 
-    /** Parses what follows the marker: {@code stats compiled=N cached=N shipped=N compile_us=N} or
-     * {@code cache-error op=OP errno=NAME path=P dir=D}. */
+    /**
+     * Parses what follows the marker: {@code stats compiled=N cached=N shipped=N compile_us=N} or
+     * {@code cache-error op=OP errno=NAME path=P dir=D}, values escaped as {@link #fields} says.
+     */
     public static Message parse(String message) {
         Map<String, String> f = fields(message);
         if (message.startsWith("stats ")) {
@@ -137,23 +137,40 @@ public final class LoaderProtocol {
         }
     }
 
-    /** {@code key=value} words; a value runs to the next known key, so paths may contain spaces. */
+    /**
+     * The {@code key=value} words after the kind. Each value is one word, bytes outside printable ASCII,
+     * '%' and '=' written {@code %XX} by kiln_protocol's {@code _escape}; a word that is not {@code key=value}
+     * is ignored.
+     */
     private static Map<String, String> fields(String line) {
         Map<String, String> out = new HashMap<>();
-        Matcher m = FIELD.matcher(line);
-        int valueStart = -1;
-        String key = null;
-        while (m.find()) {
-            if (key != null) {
-                out.put(key, line.substring(valueStart, m.start()));
+        String[] words = line.split(" ");
+        for (int i = 1; i < words.length; i++) {
+            int eq = words[i].indexOf('=');
+            if (eq > 0) {
+                out.put(words[i].substring(0, eq), unescape(words[i].substring(eq + 1)));
             }
-            key = m.group(1);
-            valueStart = m.end();
-        }
-        if (key != null) {
-            out.put(key, line.substring(valueStart));
         }
         return out;
+    }
+
+    private static String unescape(String word) {
+        if (word.indexOf('%') < 0) {
+            return word;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(word.length());
+        for (int i = 0; i < word.length(); i++) {
+            char c = word.charAt(i);
+            int high = c == '%' && i + 2 < word.length() ? Character.digit(word.charAt(i + 1), 16) : -1;
+            int low = high >= 0 ? Character.digit(word.charAt(i + 2), 16) : -1;
+            if (low >= 0) {
+                bytes.write(high << 4 | low);
+                i += 2;
+            } else {
+                bytes.write(c);
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static long num(String s) {

@@ -18,7 +18,9 @@ public final class PythonRuntime {
     public static final String BOOT = "kiln_boot.py";
     public static final String LOADER = "kiln_loader.py";
     public static final String PRECOMPILE = "kiln_precompile.py";
-    private static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE);
+    /** Every file Kiln ships to the runtime folder. */
+    public static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, "kiln_protocol.py", "kiln_pyc.py",
+            "kiln_store.py");
 
     private final Path dir;
 

@@ -1,9 +1,10 @@
 package dev.kiln.server;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.Reader;
 import java.net.BindException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,8 +136,8 @@ public final class KilnMain {
 
     private static Map<String, String> properties(Path file) {
         Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            p.load(in);
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(in); // UTF-8, not Properties' ISO-8859-1: values reach scripts as written
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
         }

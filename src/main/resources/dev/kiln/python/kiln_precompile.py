@@ -12,7 +12,8 @@
 # sources outside the scripts root a valid shipped __pycache__ pyc) is compiled
 # and written through kiln_loader's writer (same lock, validation, reports).
 #
-# Output: JSON lines on stdout, one per event, flushed:
+# Output: JSON lines on stdout, one per event, flushed (kiln_protocol.py owns
+# them and the command line):
 #   {"event":"script","path":P,"index":i,"total":n}
 #   {"event":"compiled","path":P}
 #   {"event":"error","path":P,"line":L,"message":M}
@@ -26,12 +27,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 try:
     import kiln_loader
+    import kiln_protocol
 finally:
     del sys.path[0]
 
 
-def _emit(event):
-    sys.stdout.write(json.dumps(event) + '\n')
+def _emit(event, **fields):
+    sys.stdout.write(kiln_protocol.event_line(event, **fields))
     sys.stdout.flush()
 
 
@@ -51,7 +53,7 @@ class Precompiler:
 
     def _error(self, path, line, message):
         self.errors += 1
-        _emit({'event': 'error', 'path': path, 'line': line, 'message': message})
+        _emit('error', path=path, line=line, message=message)
         where = path if line is None else '%s:%s' % (path, line)
         sys.stderr.write('%s: %s\n' % (where, message))
         sys.stderr.flush()
@@ -75,7 +77,7 @@ class Precompiler:
         if result == 'compiled':
             self.status[path] = 'compiled'
             self.compiled += 1
-            _emit({'event': 'compiled', 'path': path})
+            _emit('compiled', path=path)
         elif result == 'unwritten':
             self.status[path] = 'error'
             self._error(path, None, 'bytecode could not be written to the cache '
@@ -180,37 +182,31 @@ class Precompiler:
 
 
 def main(argv):
-    if len(argv) < 3:
-        sys.stderr.write('usage: kiln_precompile.py <timestamp|checked-hash> '
-                         '<scripts-root> <entry-script>...\n')
-        return 2
-    validation, root, scripts = argv[0], argv[1], argv[2:]
     try:
-        mode = kiln_loader.configure('rw', validation, root)
+        args = kiln_protocol.parse_precompile_args(argv)
     except ValueError as exc:
-        sys.stderr.write('kiln_precompile.py: %s\n' % (exc,))
+        sys.stderr.write('%s\n' % (exc,))
         return 2
-    if mode != 'rw':
-        sys.stderr.write('kiln_precompile.py: PYTHONPYCACHEPREFIX is not set\n')
+    if kiln_loader.configure('rw', args.validation, args.root) != 'rw':
+        if not kiln_loader.unsupported():       # else configure() said why
+            sys.stderr.write('kiln_precompile.py: PYTHONPYCACHEPREFIX is not set\n')
         return 2
     if sys.flags.dont_write_bytecode:
         sys.stderr.write('kiln_precompile.py: cannot write bytecode under -B\n')
         return 2
     # Imported only now, so that Kiln's loader serves them (shipped bytecode).
-    global ast, json, BuiltinImporter, FrozenImporter, PathFinder, SourceFileLoader
+    global ast, BuiltinImporter, FrozenImporter, PathFinder, SourceFileLoader
     import ast
-    import json
     from importlib.machinery import (BuiltinImporter, FrozenImporter, PathFinder,
                                      SourceFileLoader)
     here = {_HERE, os.path.realpath(_HERE)}
     base_path = [p for p in sys.path if p not in here and os.path.abspath(p or '.') not in here]
     pre = Precompiler(base_path)
-    total = len(scripts)
-    for index, script in enumerate(scripts, 1):
-        _emit({'event': 'script', 'path': script, 'index': index, 'total': total})
+    total = len(args.scripts)
+    for index, script in enumerate(args.scripts, 1):
+        _emit('script', path=script, index=index, total=total)
         pre.script(script)
-    _emit({'event': 'summary', 'scripts': total, 'compiled': pre.compiled,
-           'fresh': pre.fresh, 'errors': pre.errors})
+    _emit('summary', scripts=total, compiled=pre.compiled, fresh=pre.fresh, errors=pre.errors)
     return 1 if pre.errors else 0
 
 

@@ -40,7 +40,7 @@ final class BootRuntime {
         this.runtime = Files.createDirectories(base.resolve("R"));
         this.scripts = Files.createDirectories(base.resolve("scripts"));
         this.prefix = base.resolve("cache").resolve("py");
-        for (String name : List.of("kiln_boot.py", "kiln_loader.py", "kiln_precompile.py")) {
+        for (String name : PythonRuntime.FILES) {
             try (InputStream in = BootRuntime.class.getResourceAsStream("/dev/kiln/python/" + name)) {
                 assertThat(in).as(name + " on the class path").isNotNull();
                 Files.copy(in, runtime.resolve(name));
@@ -111,7 +111,7 @@ final class BootRuntime {
 
     /** A Python string literal of {@code s}. */
     static String pyStr(String s) {
-        return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        return "'" + s.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r") + "'";
     }
 
     /** The PEP 552 flags of a pyc: 0 timestamp-based, 0b11 checked hash-based. */

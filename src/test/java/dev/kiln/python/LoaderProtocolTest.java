@@ -19,7 +19,7 @@ class LoaderProtocolTest {
     @Test
     void everyOpWordTheLoaderSendsIsKnown() {
         for (String word : new String[] {"mkdir", "read", "write", "lock"}) {
-            CacheOp op = cacheError("cache-error op=" + word + " errno=EACCES path=/c/py/a b dir=/c/py").op();
+            CacheOp op = cacheError("cache-error op=" + word + " errno=EACCES path=/c/py/a%20b dir=/c/py").op();
             assertThat(op).isNotEqualTo(CacheOp.OTHER);
             assertThat(op.word()).isEqualTo(word);
         }

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 
 /** One finished python3 run, and what Kiln's runtime reported on stderr (lines behind {@link #MARKER}). */
 record PyRun(int exit, String stdout, String stderr) {
-    static final String MARKER = "\u001ekiln:";
+    static final String MARKER = LoaderProtocol.MARKER;
     private static final Pattern FIELD = Pattern.compile("(\\w+)=(\\d+)");
 
     /** Kiln's marker lines of one kind, without the marker. */

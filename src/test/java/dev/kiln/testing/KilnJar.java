@@ -81,7 +81,10 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
             return this;
         }
 
-        /** A variable of its environment, which otherwise holds only PATH and HOME. */
+        /**
+         * A variable of its environment, which otherwise holds only PATH, HOME and LANG=C.UTF-8 (what a service
+         * should be given); a null value removes it.
+         */
         public Builder env(String name, String value) {
             env.put(name, value);
             return this;
@@ -103,7 +106,14 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
             pb.environment().clear();
             pb.environment().put("PATH", "/usr/bin:/bin");
             pb.environment().put("HOME", dir.toAbsolutePath().toString());
-            pb.environment().putAll(env);
+            pb.environment().put("LANG", "C.UTF-8");
+            env.forEach((name, value) -> {
+                if (value == null) {
+                    pb.environment().remove(name);
+                } else {
+                    pb.environment().put(name, value);
+                }
+            });
             KilnJar kiln = new KilnJar(pb.start(), new CopyOnWriteArrayList<>());
             kiln.keepOutput();
             kiln.port = kiln.awaitServing();

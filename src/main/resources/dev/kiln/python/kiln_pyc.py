@@ -1,0 +1,297 @@
+"""Reading, validating and compiling bytecode: load() is CPython's
+SourceLoader.get_code (Lib/importlib/_bootstrap_external.py), Kiln edition,
+each difference named where it is made: the pyc is looked up under the
+prefix and, outside the scripts root, first in the source's own __pycache__
+(what the stdlib and dist-packages ship); kiln_store writes misses (rw mode).
+
+The private helpers borrowed below were checked on CPython CHECKED_ON. A
+CPython without one of them (3.7 lacks sys.pycache_prefix) lists it in MISSING
+instead of failing here; kiln_loader then runs scripts without the cache.
+"""
+
+import sys
+import os
+import _imp
+import _thread
+import _frozen_importlib as _bootstrap
+import _frozen_importlib_external as _external
+
+import kiln_protocol
+
+CHECKED_ON = '3.8, 3.9, 3.10, 3.11, 3.12 and 3.13'
+MISSING = []                # 'module.name' of each private name this CPython lacks
+
+
+def _need(module, name):
+    """module.name, or None noted in MISSING when this CPython has no such name."""
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        MISSING.append('%s.%s' % (module.__name__, name))
+        return None
+
+
+_classify_pyc = _need(_external, '_classify_pyc')
+_validate_timestamp_pyc = _need(_external, '_validate_timestamp_pyc')
+_validate_hash_pyc = _need(_external, '_validate_hash_pyc')
+_compile_bytecode = _need(_external, '_compile_bytecode')
+_code_to_timestamp_pyc = _need(_external, '_code_to_timestamp_pyc')
+_code_to_hash_pyc = _need(_external, '_code_to_hash_pyc')
+_RAW_MAGIC_NUMBER = _need(_external, '_RAW_MAGIC_NUMBER')
+_fix_co_filename = _need(_imp, '_fix_co_filename')
+_find_and_load = _need(_bootstrap, '_find_and_load')
+_need(sys, 'pycache_prefix')
+SourceFileLoader = _external.SourceFileLoader
+cache_from_source = _external.cache_from_source
+CPYTHON_GET_CODE = _external.SourceLoader.get_code      # Kiln replaces SourceFileLoader's
+
+# The file names of importlib's frames, which CPython trims from tracebacks.
+EXTERNAL_FILE = CPYTHON_GET_CODE.__code__.co_filename
+IMPORTLIB_FILES = (EXTERNAL_FILE,) + (
+    (_find_and_load.__code__.co_filename,) if _find_and_load else ())
+
+# types.SimpleNamespace, which CPython made for sys.implementation at start-up
+# (importing types would add a module to every request).
+_Namespace = type(sys.implementation)
+
+# What kiln_loader.configure() decided.
+settings = _Namespace(
+    mode='off',             # one of kiln_protocol.MODES
+    hash_based=False,       # write checked hash-based pycs (else timestamp ones)
+    roots=(),               # scripts roots as given, without trailing '/'
+    real_roots=None,        # lazily: the roots and their realpaths
+)
+
+# What this process's loads came to: kiln_protocol's stats line at exit.
+stats = _Namespace(compiled=0, cached=0, shipped=0, compile_ns=0)
+
+_store, _store_lock = None, _thread.allocate_lock()      # kiln_store, once store() loaded it
+
+
+def reset_stats():
+    """Zeroes the counters and forgets the reports: a forked child reports its own request."""
+    stats.compiled = stats.cached = stats.shipped = stats.compile_ns = 0
+    if _store is not None:
+        _store.reported.clear()
+
+
+def store():
+    """kiln_store, loaded at the first pyc to write or error to report.
+
+    Loaded rather than imported: Kiln's modules are out of sys.modules by then,
+    and Kiln's get_code would need kiln_store to load kiln_store. CPython's own
+    get_code reads its bytecode (and writes it in rw mode, as for kiln_loader).
+    """
+    global _store
+    with _store_lock:
+        if _store is None:
+            path = os.path.join(os.path.dirname(__file__), 'kiln_store.py')
+            loader = SourceFileLoader('kiln_store', path)
+            saved = sys.dont_write_bytecode
+            sys.dont_write_bytecode = saved or settings.mode != 'rw'
+            try:
+                code = CPYTHON_GET_CODE(loader, 'kiln_store')
+            finally:
+                sys.dont_write_bytecode = saved
+            module = type(sys)('kiln_store')
+            module.__file__, module.__loader__ = path, loader
+            exec(code, module.__dict__)
+            module.kiln_protocol = kiln_protocol
+            trim_like_importlib(module.report, module._existing, module._makedirs,
+                                module.lock_dir, module.unlock_dir, module.write_atomic)
+            _store = module
+    return _store
+
+
+def report(op, exc, path):
+    """Has kiln_store report OSError `exc` met under the prefix, if worth it."""
+    import errno
+    if settings.mode == 'rw' or (op == 'read' and exc.errno in (errno.EPERM, errno.EACCES)):
+        # ro writes nothing, so reports nothing per request -- but bytecode
+        # this user may not read: that would silently mean compiling on every
+        # request (Kiln logs it once)
+        store().report(op, exc, path)
+
+
+def _source_bytes(source):
+    """get_code's `self.get_data(source_path)`, done at most once per load."""
+    if source.bytes is None:
+        source.bytes = source.loader.get_data(source.path)
+    return source.bytes
+
+
+def _under_root(path):
+    """True if `path` lies in a scripts root (as given or through its realpath).
+
+    No CPython counterpart: outside the roots the shipped __pycache__ is read.
+    """
+    if not settings.roots:
+        return False
+    if settings.real_roots is None:
+        real_roots = list(settings.roots)
+        for root in settings.roots:
+            real = os.path.realpath(root or '/').rstrip('/')
+            if real not in real_roots:
+                real_roots.append(real)
+        settings.real_roots = tuple(real_roots)
+    if not path.startswith('/'):
+        path = os.path.join(os.getcwd(), path)
+    for root in settings.real_roots:
+        if path == root or path.startswith(root + '/'):
+            return True
+    return False
+
+
+def _read_pyc(source, path, in_prefix):
+    """The pyc's bytes or None: get_code's `self.get_data(bytecode_path)`.
+
+    CPython ignores every OSError; Kiln reports those under the prefix other
+    than a plain miss.
+    """
+    try:
+        return source.loader.get_data(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if in_prefix:
+            report('read', exc, path)
+        return None
+
+
+def _valid_code(source, pyc_path, in_prefix):
+    """The code in pyc `pyc_path` if it exists and is valid for the source, else None.
+
+    Mirrors get_code's validation (_classify_pyc, then the hash or timestamp
+    check, then _compile_bytecode). Unlike CPython, a pyc whose body does not
+    unmarshal into code is a miss to compile again, not the script's error.
+    """
+    data = _read_pyc(source, pyc_path, in_prefix)
+    if data is None:
+        return None
+    exc_details = {'name': source.fullname, 'path': pyc_path}
+    try:
+        flags = _classify_pyc(data, source.fullname, exc_details)
+        if flags & 0b1:
+            check_source = flags & 0b10 != 0
+            if (_imp.check_hash_based_pycs != 'never' and
+                    (check_source or _imp.check_hash_based_pycs == 'always')):
+                source_hash = _imp.source_hash(_RAW_MAGIC_NUMBER, _source_bytes(source))
+                _validate_hash_pyc(data, source_hash, source.fullname, exc_details)
+        else:
+            _validate_timestamp_pyc(data, source.mtime, source.size, source.fullname,
+                                    exc_details)
+    except (ImportError, EOFError):
+        return None
+    try:
+        return _compile_bytecode(memoryview(data)[16:], name=source.fullname,
+                                 bytecode_path=pyc_path, source_path=source.path)
+    except (ImportError, EOFError, ValueError, TypeError):
+        return None
+
+
+def compile_source(loader, data, path):
+    """get_code's `self.source_to_code(source_bytes, source_path)`, timed and
+    counted in the stats."""
+    import time
+    t0 = time.perf_counter_ns()
+    try:
+        code = loader.source_to_code(data, path)
+    finally:
+        stats.compile_ns += time.perf_counter_ns() - t0
+    stats.compiled += 1
+    return code
+
+
+def _compile_and_store(source, pyc_path):
+    """(code, status) for a miss in rw mode: get_code's compile-and-cache tail.
+
+    Single flight, unlike CPython: under the pyc folder's lock the pyc is read
+    again (another process may have written it meanwhile), else compiled and
+    written. Kiln's validation setting, not a stale pyc, picks the pyc kind.
+    """
+    writer = store()
+    pyc_dir = os.path.dirname(pyc_path)
+    fd, dir_ok = writer.lock_dir(pyc_dir)
+    try:
+        code = None if fd is None else _valid_code(source, pyc_path, True)
+        if code is not None:
+            stats.cached += 1
+            return code, 'cached'
+        data = _source_bytes(source)
+        code = compile_source(source.loader, data, source.path)
+        if not dir_ok:
+            return code, 'unwritten'
+        if settings.hash_based:
+            pyc = _code_to_hash_pyc(code, _imp.source_hash(_RAW_MAGIC_NUMBER, data), True)
+        else:
+            pyc = _code_to_timestamp_pyc(code, source.mtime, len(data))
+        return code, ('compiled' if writer.write_atomic(pyc_path, pyc) else 'unwritten')
+    finally:
+        writer.unlock_dir(pyc_dir, fd)
+
+
+def _pyc_path(fullname, source_path):
+    """get_code's cache_from_source(), None where CPython has no cache_tag.
+
+    An entry script such as report.cgi or index gets the pyc CPython would give
+    a module report.py / index.py next to it with a name of its own.
+    """
+    try:
+        if fullname == '__main__' and not source_path.endswith('.py'):
+            return cache_from_source(source_path + '.__main__.py')
+        return cache_from_source(source_path)
+    except NotImplementedError:
+        return None
+
+
+def load(loader, fullname, source_path):
+    """(code, status) for a source file: SourceLoader.get_code, Kiln edition.
+
+    status is 'cached', 'shipped', 'compiled' (and written) or 'unwritten'
+    (compiled in memory only). Compile errors (SyntaxError...) propagate.
+    """
+    pyc_path = _pyc_path(fullname, source_path)
+    st = None
+    if pyc_path is not None:
+        try:
+            st = loader.path_stats(source_path)
+        except OSError:
+            pass
+    if st is None:
+        return compile_source(loader, loader.get_data(source_path), source_path), 'unwritten'
+    # What get_code keeps in locals; the source's bytes are read once, if needed.
+    source = _Namespace(loader=loader, fullname=fullname, path=source_path,
+                        mtime=int(st['mtime']), size=st['size'], bytes=None)
+    if not _under_root(source_path):
+        # The standard library, dist-packages: their shipped bytecode is almost
+        # always there, so the prefix is only looked at when it is not.
+        shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
+                               os.path.basename(pyc_path))
+        code = _valid_code(source, shipped, False)
+        if code is not None:
+            stats.shipped += 1
+            return code, 'shipped'
+    code = _valid_code(source, pyc_path, True)
+    if code is not None:
+        stats.cached += 1
+        return code, 'cached'
+    if settings.mode == 'rw' and not sys.flags.dont_write_bytecode:
+        return _compile_and_store(source, pyc_path)
+    return compile_source(loader, _source_bytes(source), source_path), 'unwritten'
+
+
+TRIMMED_CODES = set()       # code objects given importlib's file name
+
+
+def trim_like_importlib(*functions):
+    """Gives functions importlib's file name, so that CPython trims them from
+    tracebacks exactly as it trims its own frames: a script cannot tell Kiln's
+    loader from CPython's. Every function the import hook runs goes through here."""
+    for f in functions:
+        if _fix_co_filename is not None:
+            _fix_co_filename(f.__code__, EXTERNAL_FILE)
+        TRIMMED_CODES.add(f.__code__)
+
+
+trim_like_importlib(load, _pyc_path, _compile_and_store, compile_source, _valid_code,
+                    _read_pyc, _under_root, _source_bytes, store, report)

@@ -1,0 +1,171 @@
+"""Writing Kiln's bytecode cache, and reporting what fails: the cold half of
+kiln_pyc, which loads this module at the first pyc to write or error to report
+(a warm cache never needs it: see kiln_pyc.store()).
+
+CPython writes bytecode with SourceFileLoader.set_data and
+_bootstrap_external._write_atomic, ignoring every error; Kiln writes under the
+prefix only, one process at a time per folder (lock_dir), with modes
+0o600/0o700, and reports what fails as kiln_protocol's cache-error line.
+"""
+
+import os
+
+# Set by kiln_pyc.store() once this module has run: by then Kiln's modules are
+# out of sys.modules, so this one cannot import it.
+kiln_protocol = None
+
+reported = set()            # (op, errno name, folder) already reported
+_held = {}                  # pyc folder -> id of the thread holding its flock
+_O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
+
+
+def _existing(path, include_self):
+    """The deepest existing path among `path` (if include_self) and its parents:
+    the folder a report names, where its fix lies."""
+    p = path if include_self else os.path.dirname(path)
+    while True:
+        try:
+            os.lstat(p)
+            return p
+        except OSError:
+            parent = os.path.dirname(p)
+            if not parent or parent == p:
+                return p
+            p = parent
+
+
+def report(op, exc, path):
+    """Writes the cache-error line for OSError `exc` met under the prefix, once
+    per (op, errno, folder); kiln_pyc.report() says which are worth it.
+    CPython ignores such errors (bytecode is optional); Kiln logs them with
+    their fix."""
+    import errno
+    name = errno.errorcode.get(exc.errno, 'E%s' % (exc.errno,))
+    where = _existing(path, op in ('mkdir', 'lock'))
+    key = (op, name, where)
+    if key in reported:
+        return
+    reported.add(key)
+    try:
+        os.write(2, os.fsencode(kiln_protocol.cache_error_line(op, name, path, where)))
+    except (OSError, UnicodeError):
+        pass
+
+
+def _makedirs(path):
+    """mkdir -p with mode 0o700; reports and returns False on failure.
+
+    Mirrors SourceFileLoader.set_data's loop over missing parents, which uses
+    mode 0o777 and gives up silently.
+    """
+    missing = []
+    p = path
+    while True:
+        try:
+            os.mkdir(p, 0o700)
+            break
+        except FileNotFoundError as exc:
+            parent = os.path.dirname(p)
+            if not parent or parent == p:
+                report('mkdir', exc, p)
+                return False
+            missing.append(p)
+            p = parent
+        except FileExistsError as exc:
+            if os.path.isdir(p):
+                break           # created meanwhile by another process
+            report('mkdir', exc, p)
+            return False
+        except OSError as exc:
+            report('mkdir', exc, p)
+            return False
+    for p in reversed(missing):
+        try:
+            os.mkdir(p, 0o700)
+        except FileExistsError as exc:
+            if not os.path.isdir(p):
+                report('mkdir', exc, p)
+                return False
+        except OSError as exc:
+            report('mkdir', exc, p)
+            return False
+    return True
+
+
+def lock_dir(path):
+    """(fd holding an exclusive flock on folder `path` or None, folder exists);
+    missing folders are made. Release with unlock_dir().
+
+    No CPython counterpart: CPython lets concurrent processes all compile. A
+    folder this thread already holds (compile() importing a codec whose pyc is
+    missing in the same folder) is not locked again: that would wait for
+    ourselves. flock locks are per open file, so other threads wait.
+    """
+    import _thread
+    if _held.get(path) == _thread.get_ident():
+        return None, True
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        if not _makedirs(path):
+            return None, False
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_DIRECTORY)
+        except OSError as exc:
+            report('lock', exc, path)
+            return None, True
+    except OSError as exc:
+        report('lock', exc, path)
+        return None, True
+    import fcntl
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        os.close(fd)
+        report('lock', exc, path)
+        return None, True
+    _held[path] = _thread.get_ident()
+    return fd, True
+
+
+def unlock_dir(path, fd):
+    """Releases the flock lock_dir() took on folder `path` (fd None: none taken)."""
+    if fd is not None:
+        del _held[path]
+        os.close(fd)
+
+
+def write_atomic(path, data):
+    """Writes `data` to `path` through a temporary file and os.replace (0o600);
+    False (reported) on failure.
+
+    Mirrors _bootstrap_external._write_atomic, but names the temporary file by
+    pid (a dead process's leftover is replaced) and reports what fails.
+    """
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    flags = os.O_EXCL | os.O_CREAT | os.O_WRONLY
+    try:
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileExistsError:
+            os.unlink(tmp)      # left over by a dead process with our pid
+            fd = os.open(tmp, flags, 0o600)
+    except OSError as exc:
+        report('write', exc, path)
+        return False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        report('write', exc, path)
+        return False
+    return True
