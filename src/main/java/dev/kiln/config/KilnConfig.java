@@ -34,9 +34,10 @@ public record KilnConfig(
      *
      * @param executable interpreter command for scripts without shebang that are not .py; empty refuses them
      * @param precompile warm the cache in the background at start
+     * @param preload    modules each fork-server imports once, in order
      */
     public record Interpreters(String python, List<String> executable, PycValidation pycValidation,
-                               boolean precompile) {
+                               boolean precompile, RunMode runMode, List<String> preload) {
     }
 
     /**
@@ -84,7 +85,9 @@ public record KilnConfig(
                         r.words(Option.EXECUTABLE),
                         r.choice(Option.PYC_VALIDATION, PycValidation.values(), PycValidation::word,
                                 "timestamp or checked-hash"),
-                        r.bool(Option.PRECOMPILE)),
+                        r.bool(Option.PRECOMPILE),
+                        r.choice(Option.RUN_MODE, RunMode.values(), RunMode::word, "classic or forkserver"),
+                        r.names(Option.PRELOAD)),
                 new Protocol(
                         r.names(Option.PASS_ENV),
                         r.assignments(Option.ENV),

@@ -43,6 +43,10 @@ public enum Option {
     PYC_VALIDATION("pyc-validation", "MODE", "timestamp",
             "How cached bytecode is validated: timestamp (source mtime+size) or checked-hash (PEP 552)."),
     PRECOMPILE("precompile", "BOOL", "false", "Warm the cache in the background at start, so no request pays."),
+    RUN_MODE("run-mode", "MODE", "classic",
+            "How Python scripts start: classic (a fresh interpreter each) or forkserver (forked from a warm one)."),
+    PRELOAD("preload", "MODULES", "os,sys,io,re,json,html,datetime,urllib.parse,http.cookies,email.message",
+            "Modules a fork-server imports once (comma-separated); the scripts folder's own modules may be added."),
     CMD_LINE_ARGS("enable-cmd-line-arguments", "BOOL", "false",
             "Pass a query string without '=' as command-line words (RFC 3875 4.4); "
                     + "off as in Tomcat since CVE-2019-0232."),
