@@ -1,0 +1,35 @@
+package dev.kiln.run;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A started script process, whoever started it: {@link ProcessBuilder} in classic mode, a fork-server in
+ * fork-server mode. {@link ScriptProcess} drives it the same way in both.
+ */
+public interface ChildProcess {
+    /** The process id; the script leads its own process group, so this is also its group id. */
+    long pid();
+
+    /** The script's stdin; closing it gives the script end-of-file. */
+    OutputStream stdin();
+
+    InputStream stdout();
+
+    InputStream stderr();
+
+    boolean isAlive();
+
+    /** Waits for the script itself to exit; returns its exit code (128 + signal number when killed). */
+    int waitFor() throws InterruptedException;
+
+    /** Waits at most {@code timeout}; true when the script has exited. */
+    boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException;
+
+    /** The exit code once exited (128 + signal number when killed); throws IllegalStateException before. */
+    int exitValue();
+
+    /** SIGKILL to the process itself, for when signalling its group failed. */
+    void destroyForcibly();
+}
