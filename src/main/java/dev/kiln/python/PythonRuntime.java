@@ -10,14 +10,16 @@ import java.util.List;
 
 /**
  * The small Python files Kiln ships as resources (the bootstrap that runs every Python script, its loader, the
- * precompiler), written once into a private folder. They are rewritten only when their content differs, so
- * their own bytecode stays cached across restarts.
+ * precompiler, the fork-server), written once into a private folder. They are rewritten only when their content
+ * differs, so their own bytecode stays cached across restarts.
  */
 public final class PythonRuntime {
     public static final String BOOT = "kiln_boot.py";
     public static final String LOADER = "kiln_loader.py";
     public static final String PRECOMPILE = "kiln_precompile.py";
-    private static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE);
+    public static final String FORKSERVER = "kiln_forkserver.py";
+    private static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, FORKSERVER, "kiln_forkloop.py",
+            "kiln_forkchild.py", "kiln_forkexit.py");
 
     private final Path dir;
 
