@@ -27,6 +27,9 @@ import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.RunMode;
+import dev.kiln.python.ForkServerLauncher;
+import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.python.Precompiler;
 import dev.kiln.python.PythonInterpreter;
@@ -55,6 +58,7 @@ public final class Kiln implements AutoCloseable {
     private final RuntimeFiles runtime;
     private final ScriptRunner runner;
     private final PythonScripts python;
+    private final ForkServers forkServers;
     private final CgiHost host;
 
     /**
@@ -79,8 +83,15 @@ public final class Kiln implements AutoCloseable {
         this.runtime = new RuntimeFiles(cache);
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
                 timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
-        this.python = new PythonScripts(interpreters, interp.python(), new PythonLauncher.Setup(runner, cache,
-                statistics, runtime, interp.pycValidation(), resolver.root()));
+        PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
+                config.interpreters().pycValidation(), resolver.root());
+        Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix());
+        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, forkEnv,
+                config.interpreters().preload()));
+        boolean fork = config.interpreters().runMode() == RunMode.FORKSERVER;
+        this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
+                ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
+                : new PythonLauncher(py, setup));
         CommandPlanner planner = new CommandPlanner(List.of(python),
                 new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
                 protocol.cmdLineArguments());
@@ -232,6 +243,10 @@ public final class Kiln implements AutoCloseable {
         return statistics;
     }
 
+    public ForkServers forkServers() {
+        return forkServers;
+    }
+
     /** Waits up to {@code limit} for running scripts to finish on their own. */
     public void awaitIdle(Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
@@ -244,6 +259,7 @@ public final class Kiln implements AutoCloseable {
     @Override
     public void close() {
         runner.close();
+        forkServers.close();
     }
 
     private static String versionFromManifest() {

@@ -30,8 +30,9 @@ class PackageRulesTest {
         "cache;",
         "config;",
         "cgi;run",
-        "python;cache cgi config run",
-        "web;cache cgi config python",
+        "forkserver;run",
+        "python;cache cgi config forkserver run",
+        "web;cache cgi config forkserver python",
         "server;cache config python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {
@@ -53,7 +54,7 @@ class PackageRulesTest {
     }
 
     @ParameterizedTest(name = "{0} has a package-info")
-    @CsvSource({"cache", "cgi", "config", "python", "run", "server", "web"})
+    @CsvSource({"cache", "cgi", "config", "forkserver", "python", "run", "server", "web"})
     void everyPackageSaysWhatLivesThere(String pkg) throws IOException {
         List<String> lines = Files.readAllLines(MAIN.resolve(pkg).resolve("package-info.java"));
         assertThat(lines).as("three lines of description").hasSizeGreaterThanOrEqualTo(6);

@@ -53,6 +53,17 @@ public final class LoaderProtocol {
                                         Path script, List<String> args) {
         List<String> argv = new ArrayList<>(args.size() + 5);
         argv.add(boot.toString());
+        argv.addAll(loaderArgs(mode, validation, scriptsRoot, script, args));
+        return argv;
+    }
+
+    /**
+     * What the loader is told after the boot file, on a classic command line or in a fork-server request:
+     * {@code <rw|ro|off> <timestamp|checked-hash> <scripts-root> <script> [args...]}.
+     */
+    public static List<String> loaderArgs(CacheMode mode, PycValidation validation, Path scriptsRoot, Path script,
+                                          List<String> args) {
+        List<String> argv = new ArrayList<>(args.size() + 4);
         argv.add(mode.word());
         argv.add(validation.word());
         argv.add(scriptsRoot.toString());

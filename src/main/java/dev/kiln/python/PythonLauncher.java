@@ -42,12 +42,24 @@ public final class PythonLauncher implements Launcher {
         this.setup = setup;
     }
 
+    public PythonInterpreter python() {
+        return python;
+    }
+
+    /** The cache mode a script of this interpreter runs with now. */
+    CacheMode cacheMode() {
+        return python.cacheable() ? setup.cache().mode() : CacheMode.OFF;
+    }
+
+    /** What takes the loader's lines out of a script's stderr and counts its run. */
+    LoaderReport report(Path script) {
+        return new LoaderReport(setup.scriptsRoot().relativize(script).toString(), setup.statistics(),
+                setup.cache());
+    }
+
     @Override
     public Launch prepare(Command command) {
-        CacheMode mode = setup.cache().mode();
-        if (!python.cacheable()) {
-            mode = CacheMode.OFF;
-        }
+        CacheMode mode = cacheMode();
         // -E and -I are fine: Kiln's loader takes the cache location from os.environ, which they leave alone
         if (command.interpreter().contains("-B") && warnedNoCache.add(command.script())) {
             LOG.warn("{}: its shebang passes -B to Python, which turns bytecode caching off; it runs correctly but "
@@ -56,9 +68,8 @@ public final class PythonLauncher implements Launcher {
         List<String> argv = new ArrayList<>(command.interpreter());
         argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), mode, setup.validation(),
                 setup.scriptsRoot(), command.script(), command.args()));
-        String relative = setup.scriptsRoot().relativize(command.script()).toString();
         return new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()), true,
-                new LoaderReport(relative, setup.statistics(), setup.cache()));
+                report(command.script()));
     }
 
     /** What tells CPython where bytecode goes: the cache prefix in rw and ro mode, nowhere in off mode. */

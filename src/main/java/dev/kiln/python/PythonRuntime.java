@@ -9,10 +9,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.kiln.forkserver.ForkServerSpec;
+
 /**
  * The small Python files Kiln ships as resources (the bootstrap that runs every Python script, its loader, the
- * precompiler), written once into a private folder. They are rewritten only when their content differs, so
- * their own bytecode stays cached across restarts.
+ * precompiler, the fork-server), written once into a private folder. They are rewritten only when their content
+ * differs, so their own bytecode stays cached across restarts.
  */
 public final class PythonRuntime {
     public static final String BOOT = "kiln_boot.py";
@@ -20,7 +22,7 @@ public final class PythonRuntime {
     public static final String PRECOMPILE = "kiln_precompile.py";
     /** Every file Kiln ships to the runtime folder. */
     public static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, "kiln_protocol.py", "kiln_pyc.py",
-            "kiln_store.py");
+            "kiln_store.py", ForkServerSpec.SCRIPT, "kiln_forkloop.py", "kiln_forkchild.py", "kiln_forkexit.py");
 
     private final Path dir;
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import dev.kiln.cgi.Plan;
 import dev.kiln.cgi.ScriptKind;
@@ -21,13 +22,15 @@ import dev.kiln.run.Launcher;
 public final class PythonScripts implements ScriptKind {
     private final InterpreterRegistry interpreters;
     private final String defaultPython;
-    private final PythonLauncher.Setup setup;
+    private final Function<PythonInterpreter, Launcher> launcherFor;
     private final Map<PythonInterpreter, Launcher> launchers = new ConcurrentHashMap<>();
 
-    public PythonScripts(InterpreterRegistry interpreters, String defaultPython, PythonLauncher.Setup setup) {
+    /** @param launcherFor the launcher of one interpreter (classic, or a fork-server with classic behind it) */
+    public PythonScripts(InterpreterRegistry interpreters, String defaultPython,
+                         Function<PythonInterpreter, Launcher> launcherFor) {
         this.interpreters = interpreters;
         this.defaultPython = defaultPython;
-        this.setup = setup;
+        this.launcherFor = launcherFor;
     }
 
     /** A Python script's interpreter and the interpreter arguments its shebang gives. */
@@ -55,7 +58,7 @@ public final class PythonScripts implements ScriptKind {
         List<String> argv = new ArrayList<>(interpreterArgs.size() + 1);
         argv.add(py.get().executable().toString());
         argv.addAll(interpreterArgs);
-        Launcher launcher = launchers.computeIfAbsent(py.get(), p -> new PythonLauncher(p, setup));
+        Launcher launcher = launchers.computeIfAbsent(py.get(), launcherFor);
         return new Plan.Run(launcher, new Command(argv, script, args));
     }
 

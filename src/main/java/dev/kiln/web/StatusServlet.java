@@ -17,6 +17,8 @@ import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
 import dev.kiln.cgi.ErrorPage;
 import dev.kiln.config.StatusAccess;
+import dev.kiln.forkserver.ForkServer;
+import dev.kiln.python.ForkServers;
 import dev.kiln.python.PythonInterpreter;
 
 /**
@@ -98,11 +100,32 @@ public class StatusServlet extends KilnServlet {
                     .append(", \"cached\": ").append(p.cacheable()).append("}");
             sep = ",";
         }
+        b.append("\n  ],\n  \"runMode\": ").append(Json.string(k.config().interpreters().runMode().word()));
+        b.append(",\n  \"forkServers\": [").append(forkServers(k));
         String stats = scriptsStats(k);
         b.append("\n  ],\n  \"scriptsStats\": ").append(stats);
         // Deprecated: the same object under its first, snake_case name, for one release; the next one drops it.
         b.append(",\n  \"scripts_stats\": ").append(stats);
         b.append("\n}\n");
+        return b.toString();
+    }
+
+    /** Each fork-server Kiln has started: the one running now, its restarts, whether Python runs classic. */
+    private static String forkServers(Kiln k) {
+        StringBuilder b = new StringBuilder();
+        String sep = "";
+        for (ForkServers.Entry e : k.forkServers().status()) {
+            b.append(sep).append("\n    {\"interpreter\": ").append(Json.string(e.interpreter()));
+            e.server().ifPresent(s -> b.append(", \"pid\": ").append(s.pid())
+                    .append(", \"uptimeSeconds\": ").append(s.uptime().toSeconds())
+                    .append(", \"childrenServed\": ").append(s.childrenServed())
+                    .append(", \"running\": ").append(s.running()));
+            b.append(", \"alive\": ").append(e.server().map(ForkServer.Status::alive).orElse(false))
+                    .append(", \"restarts\": ").append(e.restarts())
+                    .append(", \"classicNow\": ").append(e.classicNow())
+                    .append(", \"lastFailure\": ").append(Json.string(e.lastFailure())).append("}");
+            sep = ",";
+        }
         return b.toString();
     }
 

@@ -9,12 +9,14 @@ import java.util.stream.Stream;
 public final class RunModes {
     /** A new process per request, exec'd from Kiln. */
     public static final String CLASSIC = "classic";
+    /** Python scripts forked from a warm fork-server; other scripts still exec'd. */
+    public static final String FORKSERVER = "forkserver";
 
     private RunModes() {
     }
 
     /** The modes to test. */
     public static Stream<String> all() {
-        return Stream.of(CLASSIC);
+        return Stream.of(CLASSIC, FORKSERVER);
     }
 }

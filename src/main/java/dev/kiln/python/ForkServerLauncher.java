@@ -1,0 +1,116 @@
+package dev.kiln.python;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.kiln.cache.CacheMode;
+import dev.kiln.forkserver.ForkRefusedException;
+import dev.kiln.forkserver.ForkRequest;
+import dev.kiln.forkserver.ForkServer;
+import dev.kiln.forkserver.ForkServerSpec;
+import dev.kiln.forkserver.ForkedChild;
+import dev.kiln.run.Command;
+import dev.kiln.run.Launcher;
+import dev.kiln.run.ScriptProcess;
+
+/**
+ * Fork-server mode: each request is a fresh process forked from a warm interpreter that has started and
+ * imported its preload list once, running the script through the same loader as classic mode. What a
+ * fork-server cannot reproduce runs classic instead: interpreter flags that act while Python starts, a cache
+ * that is not writable now (classic mode reports why), and any request while the fork-server keeps failing.
+ */
+public final class ForkServerLauncher implements Launcher {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.forkserver");
+
+    private final PythonLauncher classic;
+    private final PythonLauncher.Setup setup;
+    private final ForkServers servers;
+    private final Map<String, String> startEnvironment;
+    private final Path python;
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param classic          how the same interpreter runs classic: the fallback
+     * @param startEnvironment what fork-servers start with (the variables every script starts from)
+     */
+    public ForkServerLauncher(PythonLauncher classic, PythonLauncher.Setup setup, ForkServers servers,
+                              Map<String, String> startEnvironment) {
+        this.classic = classic;
+        this.setup = setup;
+        this.servers = servers;
+        this.startEnvironment = Map.copyOf(startEnvironment);
+        this.python = classic.python().executable();
+    }
+
+    @Override
+    public Launch prepare(Command command) {
+        Launch plain = classic.prepare(command);
+        CacheMode mode = classic.cacheMode();
+        List<String> flags = command.interpreter().subList(1, command.interpreter().size());
+        Optional<String> unsupported = ForkServerSpec.unsupported(flags, startEnvironment);
+        if (unsupported.isPresent()) {
+            once(String.join(" ", flags), "{}: its #! flags {} act while Python starts, which a forked child cannot "
+                    + "repeat: it runs classic ({})", command.script(), flags, unsupported.get());
+            return plain;
+        }
+        if (mode != CacheMode.RW) {
+            return plain; // classic mode runs and reports the unusable cache
+        }
+        return new ForkLaunch(command, new ForkServers.Key(python, flags), plain);
+    }
+
+    /** One request for a fork-server, with the classic launch it falls back to. */
+    private final class ForkLaunch implements Launch {
+        private final Command command;
+        private final ForkServers.Key key;
+        private final Launch plain;
+
+        ForkLaunch(Command command, ForkServers.Key key, Launch plain) {
+            this.command = command;
+            this.key = key;
+            this.plain = plain;
+        }
+
+        @Override
+        public Map<String, String> environment() {
+            return plain.environment(); // the same cache variables as classic mode
+        }
+
+        @Override
+        public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
+            ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(CacheMode.RW, setup.validation(),
+                    setup.scriptsRoot(), command.script(), command.args()), env, workDir).withQuickExit(true);
+            for (int attempt = 0; attempt < 2; attempt++) {
+                Optional<ForkServer> server = servers.server(key);
+                if (server.isEmpty()) {
+                    break;
+                }
+                try {
+                    ForkedChild child = server.get().fork(request);
+                    return setup.runner().track(child, logName, classic.report(command.script()));
+                } catch (ForkRefusedException e) {
+                    once(e.getMessage(), "{}: the fork-server will not start it ({}); it runs classic",
+                            command.script(), e.getMessage());
+                    break;
+                } catch (IOException e) {
+                    servers.failed(key, server.get(), e);
+                }
+            }
+            return plain.start(env, workDir, logName);
+        }
+    }
+
+    private void once(String what, String format, Object... args) {
+        if (warned.add(what)) {
+            LOG.warn(format, args);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.kiln.forkserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * 2,000 requests through the Java client: no zombie, no fd left in the fork-server or in the JVM, and what it costs
+ * Kiln. Prints the figures: Kiln CPU per request, requests/s with 1 and 2 callers for both ways a child can end,
+ * and the floor (a warm Python forking and reaping in a loop).
+ */
+class ForkServerLoadTest {
+    private static final int REQUESTS = 2_000;
+    private static final int SAMPLE = 400;
+    private static final long CLOCK_TICK_NANOS = 10_000_000;   // USER_HZ 100
+
+    @RegisterExtension
+    final ForkFixture fx = new ForkFixture();
+
+    @Test
+    void twoThousandRequestsLeaveNothingBehindAndCostKilnLittle() throws Exception {
+        Path hello = fx.write("hello.py", "print('hello')\n");
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        try (ForkServer server = fx.start()) {
+            ForkRequest quick = fx.request(hello, fx.baseEnv()).withQuickExit(true);
+            ForkRequest full = quick.withQuickExit(false);
+            long pid = server.status().pid();
+            for (int i = 0; i < 300; i++) {
+                run(server, quick);         // JIT, cache
+            }
+            int serverFds = fds(pid);
+            int kilnFds = fds(ProcessHandle.current().pid());
+            long reader = readerThread(threads, pid);
+            long cpu0 = cpuNanos("self", 0);
+            long server0 = cpuNanos(Long.toString(pid), 0);
+            long children0 = cpuNanos(Long.toString(pid), 2);
+            long caller0 = threads.getCurrentThreadCpuTime();
+            long reader0 = threads.getThreadCpuTime(reader);
+            for (int i = 0; i < REQUESTS; i++) {
+                run(server, quick);
+            }
+            double perRequestMs = (cpuNanos("self", 0) - cpu0) / 1e6 / REQUESTS;
+            double pathMs = (threads.getCurrentThreadCpuTime() - caller0 + threads.getThreadCpuTime(reader)
+                    - reader0) / 1e6 / REQUESTS;
+            double serverMs = (cpuNanos(Long.toString(pid), 0) - server0) / 1e6 / REQUESTS;
+            double childMs = (cpuNanos(Long.toString(pid), 2) - children0) / 1e6 / REQUESTS;
+
+            assertThat(server.status().childrenServed()).isEqualTo(300 + REQUESTS);
+            assertThat(children(pid)).as("zombies or live children of the fork-server").isEmpty();
+            assertThat(fds(pid)).as("fork-server fds").isEqualTo(serverFds);
+            assertThat(fds(ProcessHandle.current().pid())).as("JVM fds").isLessThanOrEqualTo(kilnFds + 2);
+            assertThat(perRequestMs).as("Kiln CPU ms per request").isLessThan(1.0);
+
+            System.out.printf("fork-server figures: Kiln process CPU %.3f ms/request over %d requests (caller + "
+                            + "control thread %.3f ms), fork-server %.3f ms, child (quick exit) %.3f ms; req/s, 1 and "
+                            + "2 callers: quick exit %.0f, %.0f; interpreter exit %.0f, %.0f; floor (warm python "
+                            + "fork+reap): %s/s child os._exit, %s/s child interpreter shutdown%n",
+                    perRequestMs, REQUESTS, pathMs, serverMs, childMs,
+                    rate(server, quick, 1), rate(server, quick, 2), rate(server, full, 1), rate(server, full, 2),
+                    floor("_exit"), floor("shutdown"));
+            assertThat(children(pid)).isEmpty();
+        }
+    }
+
+    private static void run(ForkServer server, ForkRequest request) throws Exception {
+        ForkedChild child = server.fork(request);
+        child.stdin().close();
+        byte[] buf = new byte[8192];
+        try (InputStream out = child.stdout(); InputStream err = child.stderr()) {
+            while (out.read(buf) >= 0) {
+                // the page
+            }
+            while (err.read(buf) >= 0) {
+                // the loader's counters
+            }
+        }
+        assertThat(child.waitFor()).isZero();
+    }
+
+    /** Requests per second over {@code SAMPLE} requests shared by {@code callers} threads. */
+    private static double rate(ForkServer server, ForkRequest request, int callers) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < SAMPLE / callers; i++) {
+                        run(server, request);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            return SAMPLE / ((System.nanoTime() - t0) / 1e9);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private String floor(String how) throws Exception {
+        Path script = fx.base.resolve("floor.py");
+        try (InputStream in = getClass().getResourceAsStream("floor.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        Process p = new ProcessBuilder(ForkFixture.PYTHON.toString(), script.toString(), Integer.toString(SAMPLE),
+                how).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertThat(p.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    private static long readerThread(ThreadMXBean threads, long pid) {
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().equals("kiln-forkserver-" + pid)) {
+                return info.getThreadId();
+            }
+        }
+        throw new AssertionError("no control thread");
+    }
+
+    /** CPU of a process ({@code from} 0: utime + stime) or of its reaped children (2: cutime + cstime). */
+    private static long cpuNanos(String pid, int from) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11 + from]) + Long.parseLong(f[12 + from])) * CLOCK_TICK_NANOS;
+    }
+
+    private static int fds(long pid) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    private static String children(long pid) throws IOException {
+        return Files.readString(Path.of("/proc/" + pid + "/task/" + pid + "/children")).trim();
+    }
+}
