@@ -19,7 +19,7 @@ class ReadmeTest {
         assertThat(top).contains("bin/run").contains("bin/test");
         assertThat(Path.of("bin/run")).isExecutable();
         assertThat(Path.of("bin/test")).isExecutable();
-        assertThat(Files.readString(Path.of("bin/test"))).contains("mvn -B verify");
+        assertThat(Files.readString(Path.of("bin/test"))).contains("mvn -B clean verify");
         assertThat(Files.readString(Path.of(".ci/run"))).contains("bin/test");
     }
 

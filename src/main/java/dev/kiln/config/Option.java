@@ -43,7 +43,7 @@ public enum Option {
     PYC_VALIDATION("pyc-validation", "MODE", "timestamp",
             "How cached bytecode is validated: timestamp (source mtime+size) or checked-hash (PEP 552)."),
     PRECOMPILE("precompile", "BOOL", "false", "Warm the cache in the background at start, so no request pays."),
-    RUN_MODE("run-mode", "MODE", "classic",
+    RUN_MODE("run-mode", "MODE", "forkserver",
             "How Python scripts start: classic (a fresh interpreter each) or forkserver (forked from a warm one)."),
     PRELOAD("preload", "MODULES", "os,sys,io,re,json,html,datetime,urllib.parse,http.cookies,email.message",
             "Modules a fork-server imports once (comma-separated); the scripts folder's own modules may be added."),

@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,6 +99,12 @@ public final class ForkedChild implements ChildProcess {
             throw new IllegalStateException("script " + pid + " has not exited");
         }
         return code;
+    }
+
+    /** Runs on the control thread when the fork-server reports the exit: no thread waits per request. */
+    @Override
+    public void onExit(Runnable action, Executor waiters) {
+        exit.whenComplete((code, failure) -> action.run());
     }
 
     /** SIGKILL to the script itself, sent by the fork-server, which knows whether the pid is still its child. */

@@ -2,6 +2,7 @@ package dev.kiln.run;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,4 +33,29 @@ public interface ChildProcess {
 
     /** SIGKILL to the process itself, for when signalling its group failed. */
     void destroyForcibly();
+
+    /**
+     * Runs {@code action} once the script itself has exited. By default a thread of {@code waiters} blocks in
+     * {@link #waitFor()}; a child whose exit is reported to Kiln anyway (a fork-server's) runs it on that report.
+     */
+    default void onExit(Runnable action, Executor waiters) {
+        waiters.execute(() -> {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    waitFor();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the pool is shutting down: the process still has to be waited for
+                    if (!isAlive()) {
+                        break;
+                    }
+                }
+            }
+            action.run();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
 }

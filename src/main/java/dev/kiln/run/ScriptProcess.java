@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,8 +39,6 @@ public final class ScriptProcess implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile long lastOutputNanos = startNanos;
     private volatile boolean stdinBrokenByScript;
-    private volatile ScheduledFuture<?> idleCheck;
-    private final ScheduledFuture<?> totalCheck;
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
@@ -54,19 +51,12 @@ public final class ScriptProcess implements AutoCloseable {
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
                 settings.maxStderrLine(), () -> stderrDone.complete(null));
         runner.pumps().execute(stderrPump);
-        this.idleCheck = runner.timer().schedule(this::checkIdle, settings.idleTimeout().toNanos(),
-                TimeUnit.NANOSECONDS);
-        this.totalCheck = runner.timer().schedule(() -> stop(Stop.TOTAL_TIMEOUT), settings.timeout().toNanos(),
-                TimeUnit.NANOSECONDS);
-        // The moment the script itself exits, whatever it left running in its group is an orphan. A pooled
-        // thread waits for that: Process.onExit() would start a new thread per call on a 2-core machine
-        // (CompletableFuture's async pool is a thread per task when the common pool has one worker).
+        // The moment the script itself exits, whatever it left running in its group is an orphan.
         runner.live().add(this);
-        runner.pumps().execute(() -> {
-            awaitExitUninterruptibly();
+        process.onExit(() -> {
             signaller.signal(pgid, "KILL");
             runner.live().remove(this);
-        });
+        }, runner.pumps());
     }
 
     public long pid() {
@@ -138,24 +128,6 @@ public final class ScriptProcess implements AutoCloseable {
                 TimeUnit.NANOSECONDS);
     }
 
-    private void awaitExitUninterruptibly() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                process.waitFor();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // pool shutting down: the process still has to be waited for
-                if (!process.isAlive()) {
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Waits up to {@code nanos} for the script itself to exit. */
     boolean waitForExit(long nanos) throws InterruptedException {
         return process.waitFor(nanos, TimeUnit.NANOSECONDS);
@@ -214,8 +186,6 @@ public final class ScriptProcess implements AutoCloseable {
     /** Kills the group if anything is left and releases every stream and timer. Idempotent. */
     @Override
     public void close() {
-        idleCheck.cancel(false);
-        totalCheck.cancel(false);
         if (process.isAlive()) {
             stop.compareAndSet(null, Stop.CLIENT_GONE);
             signaller.signal(pgid, "KILL");
@@ -240,16 +210,18 @@ public final class ScriptProcess implements AutoCloseable {
         }
     }
 
-    private void checkIdle() {
+    /**
+     * Stops the script once it has run longer than the timeout or been silent longer than the idle timeout.
+     * The runner's sweep calls it for every running script a few times a second: no timer task per request.
+     */
+    void checkDeadlines(long now) {
         if (stop.get() != null || !process.isAlive()) {
             return;
         }
-        long idleNanos = settings.idleTimeout().toNanos();
-        long quietFor = System.nanoTime() - lastOutputNanos;
-        if (quietFor >= idleNanos) {
+        if (now - startNanos >= settings.timeout().toNanos()) {
+            stop(Stop.TOTAL_TIMEOUT);
+        } else if (now - lastOutputNanos >= settings.idleTimeout().toNanos()) {
             stop(Stop.IDLE_TIMEOUT);
-        } else {
-            idleCheck = runner.timer().schedule(this::checkIdle, idleNanos - quietFor, TimeUnit.NANOSECONDS);
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -20,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ScriptRunner implements AutoCloseable {
     private static final String SETSID = "/usr/bin/setsid";
+    /** How often timeouts are checked: they are enforced to within this. */
+    private static final long SWEEP_MILLIS = 50;
 
     private final RunSettings settings;
     private final ExecutorService pumps;
@@ -32,6 +35,15 @@ public final class ScriptRunner implements AutoCloseable {
         this.settings = settings;
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
+        timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Enforces every running script's timeouts: one timer tick for all of them, not two tasks per request. */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (ScriptProcess p : live) {
+            p.checkDeadlines(now);
+        }
     }
 
     public RunSettings settings() {

@@ -59,13 +59,9 @@ public final class KilnTestServer implements KilnStatus, AutoCloseable {
             hostEnv.put("HOME", temp.toString());
         }
 
-        /** How Kiln runs scripts ({@link RunModes}); the default, classic, is left unsaid. */
+        /** How Kiln runs Python scripts ({@link RunModes}), said explicitly whatever the default. */
         public Builder runMode(String mode) {
-            if (mode.equals(RunModes.CLASSIC)) {
-                options.remove("run-mode");
-            } else {
-                options.put("run-mode", mode);
-            }
+            options.put("run-mode", mode);
             return this;
         }
 
