@@ -89,6 +89,7 @@ public final class CgiHost {
         if (req.getContentLengthLong() > s.maxBody()) {
             LOG.warn("{} {}: 413, body of {} bytes is over max-body {}; fix: raise max-body if this is expected",
                     method, requestPath, req.getContentLengthLong(), s.maxBody());
+            resp.setHeader("Connection", "close"); // the body is not read: this connection cannot go on
             ErrorPage.send(resp, 413, requestPath);
             return;
         }
@@ -97,6 +98,7 @@ public final class CgiHost {
             if (body.tooLarge()) {
                 LOG.warn("{} {}: 413, chunked body over max-body {}; fix: raise max-body if this is expected",
                         method, requestPath, s.maxBody());
+                resp.setHeader("Connection", "close");
                 ErrorPage.send(resp, 413, requestPath);
                 return;
             }

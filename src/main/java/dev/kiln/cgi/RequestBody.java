@@ -14,6 +14,9 @@ import jakarta.servlet.http.HttpServletRequest;
  * temporary file first, up to the body limit.
  */
 final class RequestBody implements AutoCloseable {
+    /** How much of an over-limit chunked body is read and dropped before the 413. */
+    static final long SWALLOW = 2L << 20;
+
     private final InputStream stream;
     private final long length;
     private final Path spool;
@@ -44,6 +47,7 @@ final class RequestBody implements AutoCloseable {
                 total += n;
                 if (total > maxBody) {
                     Files.deleteIfExists(file);
+                    swallow(in);
                     return new RequestBody(null, -1, null, true);
                 }
                 out.write(buf, 0, n);
@@ -53,6 +57,24 @@ final class RequestBody implements AutoCloseable {
             throw e;
         }
         return new RequestBody(Files.newInputStream(file), total, file, false);
+    }
+
+    /**
+     * Reads and drops up to {@link #SWALLOW} more bytes of a body that is over the limit, so a client still
+     * uploading gets to read its 413 instead of stalling with a full send window (Tomcat's maxSwallowSize).
+     * A larger rest is left unread; the 413 then closes the connection.
+     */
+    private static void swallow(InputStream in) {
+        byte[] buf = new byte[64 * 1024];
+        long dropped = 0;
+        try {
+            int n;
+            while (dropped < SWALLOW && (n = in.read(buf)) >= 0) {
+                dropped += n;
+            }
+        } catch (IOException clientGone) {
+            // nothing to answer
+        }
     }
 
     /** The body to copy to the script's stdin, or null when there is none. */
