@@ -85,8 +85,8 @@ public final class Kiln implements AutoCloseable {
                 timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
                 config.interpreters().pycValidation(), resolver.root());
-        Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix());
-        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, forkEnv,
+        Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix(), CacheMode.RW);
+        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, scriptEnv,
                 config.interpreters().preload()));
         boolean fork = config.interpreters().runMode() == RunMode.FORKSERVER;
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork

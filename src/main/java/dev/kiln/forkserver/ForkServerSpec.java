@@ -28,10 +28,6 @@ public record ForkServerSpec(Path python, List<String> flags, Map<String, String
     /** The fork-server's entry file in the runtime folder. */
     public static final String SCRIPT = "kiln_forkserver.py";
 
-    /** Standard-library modules CGI scripts commonly use. */
-    public static final List<String> DEFAULT_PRELOAD = List.of("os", "sys", "io", "re", "json", "html", "datetime",
-            "urllib.parse", "http.cookies", "email.message");
-
     /** Variables that make Python report or record its own start-up, which a forked child cannot replay. */
     private static final Set<String> STARTUP_REPORTS = Set.of("PYTHONVERBOSE", "PYTHONPROFILEIMPORTTIME",
             "PYTHONTRACEMALLOC", "PYTHONINSPECT");

@@ -61,10 +61,10 @@ public final class ForkServerLauncher implements Launcher {
                     + "repeat: it runs classic ({})", command.script(), flags, unsupported.get());
             return plain;
         }
-        if (mode != CacheMode.RW) {
+        if (mode == CacheMode.OFF) {
             return plain; // classic mode runs and reports the unusable cache
         }
-        return new ForkLaunch(command, new ForkServers.Key(python, flags), plain);
+        return new ForkLaunch(command, new ForkServers.Key(python, flags, mode), plain);
     }
 
     /** One request for a fork-server, with the classic launch it falls back to. */
@@ -86,7 +86,7 @@ public final class ForkServerLauncher implements Launcher {
 
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
-            ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(CacheMode.RW, setup.validation(),
+            ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(key.cache(), setup.validation(),
                     setup.scriptsRoot(), command.script(), command.args()), env, workDir).withQuickExit(true);
             for (int attempt = 0; attempt < 2; attempt++) {
                 Optional<ForkServer> server = servers.server(key);

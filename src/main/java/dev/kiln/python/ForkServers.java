@@ -35,8 +35,8 @@ public final class ForkServers implements AutoCloseable {
     private static final Duration MAX_AGE = Duration.ofHours(1);
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(30);
 
-    /** Which fork-server a script needs. */
-    public record Key(Path python, List<String> flags) {
+    /** Which fork-server a script needs: a read-only cache (RO) gets one of its own that writes no bytecode. */
+    public record Key(Path python, List<String> flags, CacheMode cache) {
         public Key {
             flags = List.copyOf(flags);
         }
@@ -57,10 +57,10 @@ public final class ForkServers implements AutoCloseable {
         this.specs = specs;
     }
 
-    /** What fork-servers start with: the variables every script starts from, with a writable cache's. */
-    public static Map<String, String> startEnvironment(Map<String, String> scriptEnv, Path prefix) {
+    /** What fork-servers start with: the variables every script starts from, with the cache's for its mode. */
+    public static Map<String, String> startEnvironment(Map<String, String> scriptEnv, Path prefix, CacheMode mode) {
         Map<String, String> env = new LinkedHashMap<>(scriptEnv);
-        PythonLauncher.cacheEnvironment(CacheMode.RW, prefix).forEach((name, value) -> {
+        PythonLauncher.cacheEnvironment(mode, prefix).forEach((name, value) -> {
             if (value == null) {
                 env.remove(name);
             } else {
@@ -70,11 +70,12 @@ public final class ForkServers implements AutoCloseable {
         return env;
     }
 
-    /** How to start the fork-server of {@code key}: Kiln's runtime files, a writable cache, the preload list. */
-    public static ForkServerSpec spec(Key key, PythonLauncher.Setup setup, Map<String, String> startEnvironment,
+    /** How to start the fork-server of {@code key}: Kiln's runtime files, the cache in its mode, the preload list. */
+    public static ForkServerSpec spec(Key key, PythonLauncher.Setup setup, Map<String, String> scriptEnv,
                                       List<String> preload) {
-        return new ForkServerSpec(key.python(), key.flags(), startEnvironment, setup.runtime().current().dir(),
-                CacheMode.RW.word(), setup.validation().word(), setup.scriptsRoot(), preload, START_TIMEOUT);
+        Map<String, String> env = startEnvironment(scriptEnv, setup.cache().prefix(), key.cache());
+        return new ForkServerSpec(key.python(), key.flags(), env, setup.runtime().current().dir(),
+                key.cache().word(), setup.validation().word(), setup.scriptsRoot(), preload, START_TIMEOUT);
     }
 
     /** The running fork-server for {@code key}, started when needed; empty while that key runs classic. */
@@ -189,8 +190,9 @@ public final class ForkServers implements AutoCloseable {
         }
 
         private String describe() {
-            return key.flags().isEmpty() ? key.python().toString()
+            String python = key.flags().isEmpty() ? key.python().toString()
                     : key.python() + " " + String.join(" ", key.flags());
+            return key.cache() == CacheMode.RW ? python : python + " (read-only cache)";
         }
     }
 }

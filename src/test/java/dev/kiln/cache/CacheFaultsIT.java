@@ -169,6 +169,11 @@ class CacheFaultsIT {
         }
         assertThat(kiln.get("/cgi-bin/app.py").body().strip()).isEqualTo("answer 42 True True");
         assertThat(cacheMode(kiln)).isEqualTo("ro");
+        // a read-only cache has a fork-server of its own (one that writes no bytecode), not classic mode
+        JsonNode server = Poll.within(Duration.ofSeconds(5)).latest(() -> kiln.status().path("forkServers").get(0),
+                s -> s.path("childrenServed").asLong() == 4);
+        assertThat(server.path("interpreter").asText()).as(kiln.logText()).endsWith("(read-only cache)");
+        assertThat(server.path("childrenServed").asLong()).as(server.toString()).isEqualTo(4);
         // two requests for app.py, each reading app's and helper's pyc; nothing compiled
         assertThat(kiln.awaitCounters("app.py", c -> c.requests() == 2).compiled()).isZero();
         assertThat(kiln.counters("app.py").cached()).isEqualTo(4);

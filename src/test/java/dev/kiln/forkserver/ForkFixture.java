@@ -23,6 +23,7 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import dev.kiln.config.Option;
 import dev.kiln.python.PythonRuntime;
 import dev.kiln.testing.KilnTestServer;
 
@@ -34,6 +35,8 @@ import dev.kiln.testing.KilnTestServer;
  */
 final class ForkFixture implements BeforeEachCallback, AfterEachCallback {
     static final Path PYTHON = Path.of(KilnTestServer.DEBIAN_PYTHON);
+    /** Kiln's own default preload list, the option's default. */
+    static final List<String> DEFAULT_PRELOAD = List.of(Option.PRELOAD.defaultValue().split(","));
 
     private final List<ForkServer> started = new ArrayList<>();
     Path base;
@@ -101,7 +104,7 @@ final class ForkFixture implements BeforeEachCallback, AfterEachCallback {
 
     /** A fork-server with the default preload list and {@link #baseEnv()}, closed after the test. */
     ForkServer start() throws IOException {
-        return start(spec(List.of(), baseEnv(), ForkServerSpec.DEFAULT_PRELOAD));
+        return start(spec(List.of(), baseEnv(), DEFAULT_PRELOAD));
     }
 
     ForkServer start(ForkServerSpec spec) throws IOException {

@@ -108,7 +108,7 @@ class ForkedStateTest {
         env.putAll(extra);
         Map<String, String> classic;
         List<Map<String, String>> forked = new ArrayList<>();
-        try (ForkServer server = ForkServer.start(fx.spec(flags, serverEnv, ForkServerSpec.DEFAULT_PRELOAD))) {
+        try (ForkServer server = ForkServer.start(fx.spec(flags, serverEnv, ForkFixture.DEFAULT_PRELOAD))) {
             fx.classic(flags, probe, env, null);    // compiles the probe: both runs below find it cached
             classic = fields(fx.classic(flags, probe, env, null));
             for (int i = 0; i < 4; i++) {     // each child sees nothing of the one before; half end quick
@@ -140,7 +140,7 @@ class ForkedStateTest {
 
     private Set<String> preloadClosure(List<String> flags, Map<String, String> env) throws Exception {
         Path lister = fx.write("app/closure.py", "import sys\ns = set(sys.modules)\nimport "
-                + String.join(", ", ForkServerSpec.DEFAULT_PRELOAD) + "\nprint(*sorted(set(sys.modules) - s))\n");
+                + String.join(", ", ForkFixture.DEFAULT_PRELOAD) + "\nprint(*sorted(set(sys.modules) - s))\n");
         Run run = fx.classic(flags, lister, env, null);
         return new TreeSet<>(List.of(run.stdout().trim().split(" ")));
     }
