@@ -23,10 +23,12 @@ import dev.kiln.cache.ScriptStatistics;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
+import dev.kiln.cgi.LibraryFiles;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.Option;
 import dev.kiln.config.RunMode;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
@@ -77,7 +79,7 @@ public final class Kiln implements AutoCloseable {
                     + "create it or pass --scripts DIR");
         }
         ScriptResolver resolver = new ScriptResolver(scripts);
-        this.scriptEnv = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
+        this.scriptEnv = scriptEnvironment(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
@@ -92,20 +94,42 @@ public final class Kiln implements AutoCloseable {
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
-        CommandPlanner planner = new CommandPlanner(List.of(python),
+        CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
+                List.of(python),
                 new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
                 protocol.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
                 new RunLimiter(concurrency.maxConcurrent(), concurrency.maxQueued(), concurrency.queueTimeout()),
-                new CgiEnvironment(scriptEnv, resolver.root().toString(), protocol.passAuth(),
+                new CgiEnvironment(scriptEnv, config.folders().documentRoot().map(d -> d.toAbsolutePath().normalize())
+                        .orElse(resolver.root()).toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
                 tmpDir.resolve("kiln-bodies"),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
         discoverInterpreters(resolver.root());
+    }
+
+    /** The variables every script starts from; a configured one that each request replaces is refused. */
+    private static Map<String, String> scriptEnvironment(KilnConfig.Protocol protocol, Map<String, String> hostEnv) {
+        for (String name : protocol.env().keySet()) {
+            if (name.equals("DOCUMENT_ROOT")) {
+                throw new ConfigException("env sets DOCUMENT_ROOT, which Kiln sets for every request; fix: use "
+                        + "--document-root DIR");
+            }
+            if (CgiEnvironment.REQUEST_VARIABLES.contains(name)) {
+                throw new ConfigException("env sets " + name + ", a meta-variable Kiln sets for every request "
+                        + "(RFC 3875), so no script would see it; fix: take it out of env");
+            }
+        }
+        Map<String, String> env = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
+        if (!env.containsKey("PATH")) {
+            LOG.warn("scripts get no PATH (pass-env {} leaves it out); fix: --pass-env +NAME,... adds names to the "
+                    + "default list, {}", String.join(",", protocol.passEnv()), Option.PASS_ENV.defaultValue());
+        }
+        return env;
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */

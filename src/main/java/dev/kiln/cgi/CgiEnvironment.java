@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -18,6 +19,11 @@ import jakarta.servlet.http.HttpServletRequest;
 public final class CgiEnvironment {
     /** Headers that never become variables: httpoxy (CVE-2016-5388), and what CONTENT_* already carry. */
     private static final List<String> NEVER = List.of("PROXY", "CONTENT_TYPE", "CONTENT_LENGTH");
+    /** What {@link #build} sets for every request, whatever the base variables say. */
+    public static final Set<String> REQUEST_VARIABLES = Set.of("GATEWAY_INTERFACE", "SERVER_SOFTWARE", "SERVER_NAME",
+            "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_ADDR", "REQUEST_METHOD", "REQUEST_SCHEME", "REQUEST_URI",
+            "SCRIPT_NAME", "SCRIPT_FILENAME", "DOCUMENT_ROOT", "PATH_INFO", "QUERY_STRING", "REMOTE_ADDR",
+            "REMOTE_HOST", "REMOTE_PORT");
 
     private final Map<String, String> base;
     private final String documentRoot;

@@ -18,18 +18,22 @@ import dev.kiln.run.Launcher;
  * {@link ScriptKind} by its name ({@code .py}) or runs with the configured executable; anything else is refused.
  */
 public final class CommandPlanner {
+    private final LibraryFiles library;
     private final List<ScriptKind> kinds;
     private final Launcher exec;
     private final List<String> executable;
     private final boolean commandLineArgs;
 
     /**
+     * @param library         what scripts import, refused when requested
      * @param kinds           the kinds with launchers of their own, asked in order
      * @param exec            the launcher of every other script
      * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
      * @param commandLineArgs whether a query string without '=' becomes command-line words (RFC 3875 4.4)
      */
-    public CommandPlanner(List<ScriptKind> kinds, Launcher exec, List<String> executable, boolean commandLineArgs) {
+    public CommandPlanner(LibraryFiles library, List<ScriptKind> kinds, Launcher exec, List<String> executable,
+                          boolean commandLineArgs) {
+        this.library = library;
         this.kinds = List.copyOf(kinds);
         this.exec = exec;
         this.executable = List.copyOf(executable);
@@ -38,6 +42,10 @@ public final class CommandPlanner {
 
     /** @param queryString the request's, for RFC 3875 4.4 command-line words */
     public Plan plan(Path script, String queryString) {
+        Optional<String> imported = library.why(script);
+        if (imported.isPresent()) {
+            return new Plan.Refuse(imported.get());
+        }
         List<String> args = commandLineArgs(queryString);
         Optional<Shebang> shebang;
         try {

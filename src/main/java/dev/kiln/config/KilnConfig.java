@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -25,8 +26,13 @@ public record KilnConfig(
     public record Listen(int port, String bind) {
     }
 
-    /** The scripts served and the shared bytecode cache. */
-    public record Folders(Path scripts, Path cache) {
+    /**
+     * The scripts served and the shared bytecode cache.
+     *
+     * @param documentRoot DOCUMENT_ROOT, onto which PATH_TRANSLATED maps PATH_INFO; empty: the scripts folder
+     * @param library      globs (relative to the scripts folder) of files scripts import, never run by URL
+     */
+    public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library) {
     }
 
     /**
@@ -79,7 +85,8 @@ public record KilnConfig(
         OptionSources r = new OptionSources(sources, hostEnv);
         return new KilnConfig(
                 new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim()),
-                new Folders(r.folder(Option.SCRIPTS), r.cache()),
+                new Folders(r.folder(Option.SCRIPTS), r.cache(), r.optionalFolder(Option.DOCUMENT_ROOT),
+                        r.names(Option.LIBRARY)),
                 new Interpreters(
                         r.command(Option.PYTHON),
                         r.words(Option.EXECUTABLE),
@@ -89,8 +96,8 @@ public record KilnConfig(
                         r.choice(Option.RUN_MODE, RunMode.values(), RunMode::word, "classic or forkserver"),
                         r.names(Option.PRELOAD)),
                 new Protocol(
-                        r.names(Option.PASS_ENV),
-                        r.assignments(Option.ENV),
+                        r.passEnv(),
+                        r.environment(),
                         r.pattern(Option.ENV_HTTP_HEADERS),
                         r.bool(Option.PASS_AUTH),
                         r.bool(Option.CMD_LINE_ARGS),

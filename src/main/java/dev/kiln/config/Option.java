@@ -20,9 +20,14 @@ public enum Option {
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),
     EXECUTABLE("executable", "CMD", "",
             "Interpreter (with arguments) for scripts that have no shebang and are not .py; empty refuses them (403)."),
+    LIBRARY("library", "GLOBS", "", "Files under the scripts folder that scripts import, never run by URL "
+            + "(comma-separated globs such as lib/**); .py files in a package folder always are."),
+    DOCUMENT_ROOT("document-root", "DIR", "",
+            "DOCUMENT_ROOT for scripts, onto which PATH_TRANSLATED maps PATH_INFO; empty: the scripts folder."),
     PASS_ENV("pass-env", "NAMES", "PATH,LANG,LC_ALL,TZ",
-            "Comma-separated variables passed from Kiln's own environment to scripts (* passes all)."),
-    ENV("env", "NAME=VALUE,...", "", "Extra variables given to every script (override passed ones)."),
+            "Variables passed from Kiln's own environment to scripts (* passes all; +NAME,... adds to the default)."),
+    ENV("env", "NAME=VALUE", "",
+            "A variable for every script (repeatable; also env.NAME=VALUE in the file); overrides passed ones."),
     ENV_HTTP_HEADERS("env-http-headers", "REGEX", "",
             "Only request headers whose names match pass as HTTP_* (Tomcat's envHttpHeaders); empty passes all."),
     PASS_AUTH("pass-auth", "BOOL", "false",
@@ -56,6 +61,9 @@ public enum Option {
             "Log one line per request (NCSA format) under the logger kiln.access. Standalone only."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),
     METHODS("methods", "LIST", "*", "HTTP methods scripts accept (comma-separated, * for all); others get 405.");
+
+    /** Joins the values of a repeated {@code --env} into one: no variable's value can hold a NUL. */
+    public static final String REPEATED_SEPARATOR = "\0";
 
     private final String key;
     private final String metavar;

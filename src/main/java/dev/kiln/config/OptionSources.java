@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -22,10 +23,19 @@ final class OptionSources {
     private final List<KilnConfig.Source> sources;
     private final Map<String, String> hostEnv;
 
+    /** A key {@code env.NAME} (properties file, init-param) gives one variable its value verbatim. */
+    static final String ENV_KEY_PREFIX = "env.";
+    private static final String NAME = "[A-Za-z_][A-Za-z0-9_]*";
+    /** A comma in an {@code env} value starts a new assignment only where a NAME= follows it. */
+    private static final Pattern NEXT_ASSIGNMENT = Pattern.compile(",(?=" + NAME + "=)");
+
     /** Keys a source has that are not options are an error naming the source. */
     OptionSources(List<KilnConfig.Source> sources, Map<String, String> hostEnv) {
         for (KilnConfig.Source s : sources) {
             for (String key : s.values().keySet()) {
+                if (key.startsWith(ENV_KEY_PREFIX) && key.substring(ENV_KEY_PREFIX.length()).matches(NAME)) {
+                    continue;
+                }
                 if (Option.byKey(key).isEmpty()) {
                     throw new ConfigException("unknown option '" + key + "' (from " + s.name()
                             + "); run with --help for the list of options");
@@ -40,16 +50,20 @@ final class OptionSources {
         for (KilnConfig.Source s : sources) {
             String v = s.values().get(o.key());
             if (v != null) {
-                if (v.indexOf('\uFFFD') >= 0) {
-                    // the JVM decodes its arguments and environment in the locale's encoding, before Kiln runs
-                    throw new ConfigException("the value of " + o.key() + " (from " + s.name() + ") has bytes that "
-                            + "Kiln's locale (" + System.getProperty("sun.jnu.encoding") + ") cannot read; fix: start "
-                            + "Kiln with LANG=C.UTF-8, or put the value in the properties file (read as UTF-8)");
-                }
-                return v;
+                return readable(o.key(), v, s);
             }
         }
         return o.defaultValue();
+    }
+
+    private static String readable(String key, String v, KilnConfig.Source s) {
+        if (v.indexOf('\uFFFD') >= 0) {
+            // the JVM decodes its arguments and environment in the locale's encoding, before Kiln runs
+            throw new ConfigException("the value of " + key + " (from " + s.name() + ") has bytes that "
+                    + "Kiln's locale (" + System.getProperty("sun.jnu.encoding") + ") cannot read; fix: start "
+                    + "Kiln with LANG=C.UTF-8, or put the value in the properties file (read as UTF-8)");
+        }
+        return v;
     }
 
     String from(Option o) {
@@ -101,6 +115,11 @@ final class OptionSources {
         return path(o, expandHome(raw(o)));
     }
 
+    /** A folder, or empty when the option is empty. */
+    Optional<Path> optionalFolder(Option o) {
+        return raw(o).isBlank() ? Optional.empty() : Optional.of(folder(o));
+    }
+
     /** The cache folder: its default follows XDG_CACHE_HOME when that is set. */
     Path cache() {
         String v = raw(Option.CACHE);
@@ -146,21 +165,61 @@ final class OptionSources {
         return List.copyOf(out);
     }
 
-    /** Comma-separated NAME=VALUE pairs. */
-    Map<String, String> assignments(Option o) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String item : raw(o).split(",")) {
-            if (item.isBlank()) {
-                continue;
+    /**
+     * The variables every script is given, merged over the sources by name (a higher source wins for a name):
+     * each source's {@code env} (NAME=VALUE items; a comma followed by NAME= starts the next; a repeated
+     * {@code --env} gives one item each), then its {@code env.NAME} keys, taken verbatim.
+     */
+    Map<String, String> environment() {
+        Map<String, String> out = new LinkedHashMap<>(assignments(Option.ENV.defaultValue(), "default"));
+        for (int i = sources.size() - 1; i >= 0; i--) {
+            KilnConfig.Source s = sources.get(i);
+            String list = s.values().get(Option.ENV.key());
+            if (list != null) {
+                out.putAll(assignments(readable(Option.ENV.key(), list, s), s.name()));
             }
-            int eq = item.indexOf('=');
-            String name = eq < 0 ? "" : item.substring(0, eq).trim();
-            if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                throw Values.bad(o, from(o), item, "NAME=VALUE pairs separated by commas");
-            }
-            out.put(name, item.substring(eq + 1));
+            s.values().forEach((key, value) -> {
+                if (key.startsWith(ENV_KEY_PREFIX)) {
+                    out.put(key.substring(ENV_KEY_PREFIX.length()), readable(key, value, s));
+                }
+            });
         }
         return Map.copyOf(out);
+    }
+
+    private static Map<String, String> assignments(String value, String source) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String given : value.split(Option.REPEATED_SEPARATOR)) {
+            for (String item : NEXT_ASSIGNMENT.split(given)) {
+                if (item.isBlank()) {
+                    continue;
+                }
+                int eq = item.indexOf('=');
+                String name = eq < 0 ? "" : item.substring(0, eq).trim();
+                if (!name.matches(NAME)) {
+                    throw Values.bad(Option.ENV, source, item, "NAME=VALUE (a comma followed by NAME= starts the "
+                            + "next; for any other value use --env once per variable or env.NAME=VALUE in the file)");
+                }
+                out.put(name, item.substring(eq + 1));
+            }
+        }
+        return out;
+    }
+
+    /** pass-env: a list replaces the default; items all written {@code +NAME} add to it instead. */
+    List<String> passEnv() {
+        List<String> given = names(Option.PASS_ENV);
+        long adding = given.stream().filter(n -> n.startsWith("+")).count();
+        if (adding == 0) {
+            return given;
+        }
+        if (adding < given.size()) {
+            throw Values.bad(Option.PASS_ENV, from(Option.PASS_ENV), raw(Option.PASS_ENV),
+                    "either names (replacing the default list) or +NAME items (adding to it), not both");
+        }
+        List<String> out = new ArrayList<>(List.of(Option.PASS_ENV.defaultValue().split(",")));
+        given.forEach(n -> out.add(n.substring(1)));
+        return List.copyOf(out);
     }
 
     /** A case-insensitive regular expression, or null when empty. */

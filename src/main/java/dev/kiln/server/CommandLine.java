@@ -55,7 +55,11 @@ record CommandLine(SubCommand command, Map<String, String> options, boolean help
                 }
                 value = rest.get(++i);
             }
-            options.put(name, value);
+            if (name.equals(Option.ENV.key())) {
+                options.merge(name, value, (earlier, later) -> earlier + Option.REPEATED_SEPARATOR + later);
+            } else {
+                options.put(name, value);
+            }
         }
         return new CommandLine(command, options, help, version);
     }

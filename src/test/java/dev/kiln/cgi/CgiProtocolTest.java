@@ -18,6 +18,7 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import dev.kiln.config.Option;
 import dev.kiln.testing.Bytecode;
 import dev.kiln.testing.EachRunMode;
 import dev.kiln.testing.Json;
@@ -121,6 +122,21 @@ class CgiProtocolTest {
                 .containsEntry("KILN_TEST_EXTRA", "yes")
                 .doesNotContainKeys("SECRET_TOKEN", "HOME", "PYTHONDONTWRITEBYTECODE", "PATH_TRANSLATED");
         assertThat(e).containsEntry("PATH_INFO", "").containsEntry("QUERY_STRING", "");
+    }
+
+    @Test
+    void documentRootAndEnvValuesWithAnyCharacterReachScripts() throws Exception {
+        Path docs = Files.createDirectories(temp.resolve("htdocs"));
+        try (KilnTestServer other = KilnTestServer.builder(temp.resolve("docroot")).runMode(runMode)
+                .option("document-root", docs.toString())
+                .option("env", "APP_DB=postgres://h/db?opts=a,b" + Option.REPEATED_SEPARATOR + "NOTE=x, y").start()) {
+            other.script("env.py", ENV_DUMP);
+            Map<String, String> e = env(other.get("/cgi-bin/env.py/p%20q"));
+            assertThat(e).containsEntry("DOCUMENT_ROOT", docs.toString())
+                    .containsEntry("PATH_TRANSLATED", docs + "/p q")
+                    .containsEntry("APP_DB", "postgres://h/db?opts=a,b")
+                    .containsEntry("NOTE", "x, y");
+        }
     }
 
     @Test

@@ -157,4 +157,51 @@ class KilnMainTest {
                 new KilnConfig.Source("t", Map.of("env", "1BAD=x"))), Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("NAME=VALUE");
     }
+
+    static Stream<Arguments> environmentOptions() {
+        return Stream.of(
+                argumentSet("a value with commas (Apache SetEnv's)", List.of("--env", "APP_DB=postgres://h/db?o=a,b"), "",
+                        Map.of("APP_DB", "postgres://h/db?o=a,b")),
+                argumentSet("--env repeated, one variable each", List.of("--env", "A=1,2", "--env", "B=x=y"), "",
+                        Map.of("A", "1,2", "B", "x=y")),
+                argumentSet("a comma followed by NAME= starts the next", List.of("--env", "A=1,B=2"), "",
+                        Map.of("A", "1", "B", "2")),
+                argumentSet("env.NAME in the file is verbatim", List.of(), "env.SQL=a,B=c\n",
+                        Map.of("SQL", "a,B=c")),
+                argumentSet("file and flag merge by name, the flag wins", List.of("--env", "X=flag"),
+                        "env.X=file\nenv.Y=y\nenv=Z=z\n", Map.of("X", "flag", "Y", "y", "Z", "z")));
+    }
+
+    @ParameterizedTest
+    @MethodSource
+    void environmentOptions(List<String> args, String file, Map<String, String> expected) throws Exception {
+        Path props = temp.resolve("env.properties");
+        Files.writeString(props, file);
+        Map<String, String> env = Map.of("KILN_CONFIG", props.toString(), "HOME", temp.toString());
+        KilnConfig c = KilnMain.resolve(CommandLine.parse(args.toArray(String[]::new)), env);
+        assertThat(c.protocol().env()).isEqualTo(expected);
+    }
+
+    @Test
+    void passEnvPlusNamesAddToTheDefaultList() {
+        KilnConfig c = KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of("pass-env", "+PGHOST, +PGPORT"))),
+                Map.of());
+        assertThat(c.protocol().passEnv()).containsExactly("PATH", "LANG", "LC_ALL", "TZ", "PGHOST", "PGPORT");
+        assertThatThrownBy(() -> KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of("pass-env", "+A,B"))),
+                Map.of())).isInstanceOf(ConfigException.class).hasMessageContaining("+NAME");
+    }
+
+    @Test
+    void envThatEveryRequestReplacesIsRefusedAtStartNamingTheFix() {
+        Map<String, String> env = Map.of("HOME", temp.toString());
+        String[] common = {"--scripts", temp.toString(), "--port", "0", "--cache", temp.resolve("c").toString()};
+        Outcome root = run(env, Stream.concat(Stream.of("--env", "DOCUMENT_ROOT=/srv/www"), Stream.of(common))
+                .toArray(String[]::new));
+        assertThat(root.code()).isEqualTo(2);
+        assertThat(root.err()).contains("DOCUMENT_ROOT").contains("--document-root");
+        Outcome uri = run(env, Stream.concat(Stream.of("--env", "REQUEST_URI=/x"), Stream.of(common))
+                .toArray(String[]::new));
+        assertThat(uri.code()).isEqualTo(2);
+        assertThat(uri.err()).contains("REQUEST_URI").contains("take it out of env");
+    }
 }
