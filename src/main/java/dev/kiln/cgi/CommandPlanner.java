@@ -40,6 +40,11 @@ public final class CommandPlanner {
         this.commandLineArgs = commandLineArgs;
     }
 
+    /** What scripts import: never run, never listed. */
+    public LibraryFiles library() {
+        return library;
+    }
+
     /** @param queryString the request's, for RFC 3875 4.4 command-line words */
     public Plan plan(Path script, String queryString) {
         Optional<String> imported = library.why(script);

@@ -12,6 +12,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import dev.kiln.Kiln;
 import dev.kiln.cgi.ErrorPage;
+import dev.kiln.cgi.LibraryFiles;
 
 /**
  * {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out), and
@@ -30,10 +31,11 @@ public class IndexServlet extends KilnServlet {
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Path root = k.host().settings().resolver().root();
+        LibraryFiles library = k.host().settings().planner().library();
         List<String> scripts;
         try (Stream<Path> files = Files.walk(root, 3)) {
             scripts = files.filter(Files::isRegularFile)
-                    .filter(p -> listed(root, p))
+                    .filter(p -> listed(root, p) && library.why(p).isEmpty())
                     .map(p -> root.relativize(p).toString())
                     .sorted()
                     .limit(500)
@@ -63,7 +65,7 @@ public class IndexServlet extends KilnServlet {
         resp.getOutputStream().write(body);
     }
 
-    /** Runnable-looking files only: no hidden parts, no modules of local packages, no text files. */
+    /** Runnable-looking files only: no hidden parts, no text files (and no library files, see above). */
     private static boolean listed(Path root, Path file) {
         for (Path part : root.relativize(file)) {
             String name = part.toString();
@@ -72,9 +74,6 @@ public class IndexServlet extends KilnServlet {
             }
         }
         String name = file.getFileName().toString();
-        if (name.endsWith(".txt") || name.endsWith(".md")) {
-            return false;
-        }
-        return !Files.exists(file.resolveSibling("__init__.py"));
+        return !name.endsWith(".txt") && !name.endsWith(".md");
     }
 }

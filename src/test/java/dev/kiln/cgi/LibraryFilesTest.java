@@ -6,6 +6,7 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,6 +43,13 @@ class LibraryFilesTest {
     @AfterAll
     void stop() throws Exception {
         kiln.close();
+    }
+
+    @Test
+    void theIndexListsScriptsNotLibraryFiles() throws Exception {
+        String index = kiln.get("/").body();
+        assertThat(index).contains("app.py").contains("tools/run.py").contains("pkg/data.sh")
+                .doesNotContain("pkg/util.py").doesNotContain("lib/").doesNotContain("common.inc.py");
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
