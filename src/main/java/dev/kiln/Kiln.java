@@ -30,6 +30,7 @@ import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 import dev.kiln.config.RunMode;
+import dev.kiln.python.ForkExecLauncher;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
@@ -40,6 +41,7 @@ import dev.kiln.python.PythonRuntime;
 import dev.kiln.python.PythonScripts;
 import dev.kiln.python.RuntimeFiles;
 import dev.kiln.run.ExecLauncher;
+import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
 import dev.kiln.run.ScriptRunner;
@@ -94,10 +96,13 @@ public final class Kiln implements AutoCloseable {
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
+        Launcher exec = new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache));
+        if (interp.execServer()) {
+            exec = new ForkExecLauncher(exec, runner, forkServers,
+                    () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
+        }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
-                List.of(python),
-                new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
-                protocol.cmdLineArguments());
+                List.of(python), exec, interp.executable(), protocol.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,

@@ -41,9 +41,10 @@ public record KilnConfig(
      * @param executable interpreter command for scripts without shebang that are not .py; empty refuses them
      * @param precompile warm the cache in the background at start
      * @param preload    modules each fork-server imports once, in order
+     * @param execServer scripts that are not Python start from a resident fork-server
      */
     public record Interpreters(String python, List<String> executable, PycValidation pycValidation,
-                               boolean precompile, RunMode runMode, List<String> preload) {
+                               boolean precompile, RunMode runMode, List<String> preload, boolean execServer) {
     }
 
     /**
@@ -94,7 +95,8 @@ public record KilnConfig(
                                 "timestamp or checked-hash"),
                         r.bool(Option.PRECOMPILE),
                         r.choice(Option.RUN_MODE, RunMode.values(), RunMode::word, "classic or forkserver"),
-                        r.names(Option.PRELOAD)),
+                        r.names(Option.PRELOAD),
+                        r.bool(Option.EXEC_SERVER)),
                 new Protocol(
                         r.passEnv(),
                         r.environment(),

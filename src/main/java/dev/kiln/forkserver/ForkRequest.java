@@ -11,26 +11,25 @@ import java.util.Map;
  * Kiln's own locale.
  *
  * @param arguments   what follows {@code kiln_boot.py} on a classic command line: cache mode, validation, scripts
- *                    root, the script, then the script's arguments
+ *                    root, the script, then the script's arguments; for {@link ChildRun#EXEC} the command line
  * @param environment the complete environment, one {@code NAME=value} per entry
  * @param workDir     the working folder
  * @param uid         the user the child becomes before any script code runs, or -1 to stay Kiln's user
  * @param gid         its group, or -1
  * @param groups      its supplementary groups (used with {@code gid})
- * @param quickExit   end the child as kiln_forkexit.py does: what a script sees of its exit is the same, without
- *                    the interpreter's own teardown of the inherited heap (most of a child's CPU); objects only
- *                    reachable from preloaded modules are not finalized
+ * @param run         what the child does: the Python script (ending the quick way or not), or exec
  */
 public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte[] workDir, int uid, int gid,
-                          List<Integer> groups, boolean quickExit) {
+                          List<Integer> groups, ChildRun run) {
     static final int HEADER = 16;
 
     public ForkRequest {
         arguments = List.copyOf(arguments);
         environment = List.copyOf(environment);
         groups = List.copyOf(groups);
-        if (arguments.size() < 4) {
-            throw new IllegalArgumentException("arguments need mode, validation, root and script");
+        if (arguments.size() < (run == ChildRun.EXEC ? 1 : 4)) {
+            throw new IllegalArgumentException(run == ChildRun.EXEC ? "exec needs a command"
+                    : "arguments need mode, validation, root and script");
         }
         for (byte[] a : arguments) {
             requireNoNul(a, "an argument");
@@ -48,6 +47,16 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
 
     /** A request from strings, each encoded as UTF-8; the child stays Kiln's user. */
     public static ForkRequest of(List<String> arguments, Map<String, String> environment, Path workDir) {
+        return of(ChildRun.SCRIPT, arguments, environment, workDir);
+    }
+
+    /** A child that execs {@code argv}, from strings encoded as UTF-8; the child stays Kiln's user. */
+    public static ForkRequest exec(List<String> argv, Map<String, String> environment, Path workDir) {
+        return of(ChildRun.EXEC, argv, environment, workDir);
+    }
+
+    private static ForkRequest of(ChildRun run, List<String> arguments, Map<String, String> environment,
+                                  Path workDir) {
         List<byte[]> args = new ArrayList<>(arguments.size());
         for (String a : arguments) {
             args.add(a.getBytes(StandardCharsets.UTF_8));
@@ -55,17 +64,21 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
         List<byte[]> env = new ArrayList<>(environment.size());
         environment.forEach((k, v) -> env.add((k + '=' + v).getBytes(StandardCharsets.UTF_8)));
         return new ForkRequest(args, env, workDir.toString().getBytes(StandardCharsets.UTF_8), -1, -1, List.of(),
-                false);
+                run);
     }
 
     /** The same request, run as {@code uid}/{@code gid} with {@code groups} as supplementary groups. */
     public ForkRequest asUser(int uid, int gid, List<Integer> groups) {
-        return new ForkRequest(arguments, environment, workDir, uid, gid, groups, quickExit);
+        return new ForkRequest(arguments, environment, workDir, uid, gid, groups, run);
     }
 
-    /** The same request, ending the quick way or the interpreter's. */
+    /** The same Python request, ending the quick way or the interpreter's. */
     public ForkRequest withQuickExit(boolean quick) {
-        return new ForkRequest(arguments, environment, workDir, uid, gid, groups, quick);
+        if (run == ChildRun.EXEC) {
+            throw new IllegalStateException("an exec request has no Python exit");
+        }
+        return new ForkRequest(arguments, environment, workDir, uid, gid, groups,
+                quick ? ChildRun.SCRIPT_QUICK_EXIT : ChildRun.SCRIPT);
     }
 
     /** The stdout connection's header. */
@@ -84,7 +97,7 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
 
     /** The stdin+stderr connection's first bytes: header, length, NUL-terminated fields (kiln_forkserver.py). */
     byte[] encode(long id) {
-        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + (quickExit ? "quick" : "") + "\0")
+        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + run.word() + "\0")
                 .getBytes(StandardCharsets.US_ASCII);
         byte[] argc = (arguments.size() + "\0").getBytes(StandardCharsets.US_ASCII);
         int size = ids.length + workDir.length + 1 + argc.length + total(arguments) + total(environment);

@@ -64,7 +64,7 @@ public final class ForkServerLauncher implements Launcher {
         if (mode == CacheMode.OFF) {
             return plain; // classic mode runs and reports the unusable cache
         }
-        return new ForkLaunch(command, new ForkServers.Key(python, flags, mode), plain);
+        return new ForkLaunch(command, ForkServers.Key.forScripts(python, flags, mode), plain);
     }
 
     /** One request for a fork-server, with the classic launch it falls back to. */

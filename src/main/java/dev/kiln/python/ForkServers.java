@@ -35,10 +35,26 @@ public final class ForkServers implements AutoCloseable {
     private static final Duration MAX_AGE = Duration.ofHours(1);
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(30);
 
-    /** Which fork-server a script needs: a read-only cache (RO) gets one of its own that writes no bytecode. */
-    public record Key(Path python, List<String> flags, CacheMode cache) {
+    /**
+     * Which fork-server a script needs: a read-only cache (RO) gets one of its own that writes no bytecode; scripts
+     * that are not Python share a lean one ({@link #forExec}) whose children exec them.
+     */
+    public record Key(Path python, List<String> flags, CacheMode cache, boolean exec) {
+        /** Flags of the exec fork-server: isolated, no site (its children run no Python). */
+        static final List<String> EXEC_FLAGS = List.of("-I", "-S");
+
         public Key {
             flags = List.copyOf(flags);
+        }
+
+        /** The fork-server for Python scripts run by {@code python} with {@code flags}. */
+        public static Key forScripts(Path python, List<String> flags, CacheMode cache) {
+            return new Key(python, flags, cache, false);
+        }
+
+        /** The fork-server whose children exec scripts that are not Python, as mod_cgid's daemon does. */
+        public static Key forExec(Path python) {
+            return new Key(python, EXEC_FLAGS, CacheMode.OFF, true);
         }
     }
 
@@ -75,7 +91,8 @@ public final class ForkServers implements AutoCloseable {
                                       List<String> preload) {
         Map<String, String> env = startEnvironment(scriptEnv, setup.cache().prefix(), key.cache());
         return new ForkServerSpec(key.python(), key.flags(), env, setup.runtime().current().dir(),
-                key.cache().word(), setup.validation().word(), setup.scriptsRoot(), preload, START_TIMEOUT);
+                key.cache().word(), setup.validation().word(), setup.scriptsRoot(), key.exec() ? List.of() : preload,
+                START_TIMEOUT);
     }
 
     /** The running fork-server for {@code key}, started when needed; empty while that key runs classic. */
@@ -166,9 +183,10 @@ public final class ForkServers implements AutoCloseable {
             }
             LOG.warn("fork-server for {} failed: {}; the next request starts a new one", describe(), why);
             if (failures.size() >= MAX_FAILURES) {
-                LOG.error("fork-server for {} failed {} times within a minute (last: {}); its Python scripts run "
-                        + "classic for {} s, then Kiln tries again; fix: see the fork-server's lines above, or set "
-                        + "run-mode=classic", describe(), failures.size(), why, backoff.toSeconds());
+                LOG.error("fork-server for {} failed {} times within a minute (last: {}); {} for {} s, then Kiln "
+                        + "tries again; fix: see the fork-server's lines above, or set {}", describe(), failures.size(),
+                        why, key.exec() ? "its scripts start from Kiln" : "its Python scripts run classic",
+                        backoff.toSeconds(), key.exec() ? "exec-server=false" : "run-mode=classic");
                 classicUntil = now + backoff.toNanos();
                 backoff = backoff.multipliedBy(2).compareTo(Duration.ofMinutes(30)) > 0 ? Duration.ofMinutes(30)
                         : backoff.multipliedBy(2);
@@ -192,6 +210,9 @@ public final class ForkServers implements AutoCloseable {
         private String describe() {
             String python = key.flags().isEmpty() ? key.python().toString()
                     : key.python() + " " + String.join(" ", key.flags());
+            if (key.exec()) {
+                return python + " (execs scripts that are not Python)";
+            }
             return key.cache() == CacheMode.RW ? python : python + " (read-only cache)";
         }
     }

@@ -194,7 +194,7 @@ def become(request, env, keep, drop, selector, boot):
     # Turn this freshly forked child into the request's `python kiln_boot.py`.
     # keep: (stdin+stderr socket, stdout socket); drop: the fork-server's own
     # sockets. Returns the function that runs the script.
-    uid, gid, groups, quick, cwd, argv = request
+    uid, gid, groups, run, cwd, argv = request
     os.setsid()
     for sig, handler in _fresh['signals'].items():
         _signal.signal(sig, handler)
@@ -214,6 +214,8 @@ def become(request, env, keep, drop, selector, boot):
     drop_privileges(uid, gid, groups)
     os.chdir(cwd)
     os.umask(_fresh['umask'])
+    if run == b'exec':
+        _exec(argv, env)
     keep_modules = _fresh['modules']    # first: what follows may import (a codec for stdio)
     for name in [n for n in sys.modules if n not in keep_modules]:
         if name not in ('__main__', 'kiln_loader'):     # kiln_loader.main() removes itself
@@ -234,7 +236,19 @@ def become(request, env, keep, drop, selector, boot):
     # leave those pages alone, instead of copying the whole heap (gc.get_freeze_count() shows them).
     _fresh['freeze']()
     _fresh_main()           # after the freeze: it must be collectable
-    return _script_entry(quick)
+    return _script_entry(run == b'quick')
+
+
+def _exec(argv, env):
+    # A script that is not Python: the child becomes it, as mod_cgid's daemon execs after its fork. What Python
+    # ignores at start-up (SIGPIPE, SIGXFSZ) would stay ignored across exec: default again, as for a JVM's child.
+    for sig in (_signal.SIGPIPE, _signal.SIGXFSZ):
+        _signal.signal(sig, _signal.SIG_DFL)
+    try:
+        os.execve(argv[0], argv, env)
+    except OSError as exc:
+        os.write(2, b'kiln: cannot run %s: %s\n' % (argv[0], os.strerror(exc.errno).encode()))
+    os._exit(127)
 
 
 def _fresh_main():

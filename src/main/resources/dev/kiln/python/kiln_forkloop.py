@@ -184,7 +184,8 @@ class Server:
 
     def _fork(self, rid, inout, out):
         c, request, env = inout
-        mismatch = kiln_forkchild.startup_mismatch(env)
+        # an exec'd child starts an interpreter of its own (if any): the fork-server's start-up is not its
+        mismatch = None if request[3] == b'exec' else kiln_forkchild.startup_mismatch(env)
         if mismatch is not None:
             self._refuse(out, "%s differs from the fork-server's start-up value" % mismatch, c)
             return
@@ -273,14 +274,14 @@ class Server:
 
 
 def parse(payload):
-    # (uid, gid, groups, quick exit, cwd, argv), environment: see kiln_forkserver.py.
+    # (uid, gid, groups, how the child runs, cwd, argv), environment: see kiln_forkserver.py.
     fields = payload.split(b'\0')
     if len(fields) < 7 or fields.pop() != b'':
         raise ValueError(payload)
     argc = int(fields[5])
     argv = fields[6:6 + argc]
-    if len(argv) != argc or argc < 4:
+    if len(argv) != argc or argc < (1 if fields[3] == b'exec' else 4):
         raise ValueError(payload)
     env = dict(item.split(b'=', 1) for item in fields[6 + argc:])
     groups = [int(g) for g in fields[2].split(b',') if g]
-    return (int(fields[0]), int(fields[1]), groups, fields[3] == b'quick', fields[4], argv), env
+    return (int(fields[0]), int(fields[1]), groups, fields[3], fields[4], argv), env

@@ -31,10 +31,13 @@
 #           until EOF. A refused request's is closed at once.
 #   kind I  the child's stdin and stderr (fd 0 and 2): after the header a
 #           32-bit big-endian length and the request, NUL-terminated fields:
-#           uid, gid (-1: keep), supplementary gids (comma-separated), exit
-#           ("quick": kiln_forkexit.py, else the interpreter's own), working
-#           folder, argc, argv (kiln_boot.py's arguments: mode, validation,
-#           root, script, script args), then KEY=VALUE per variable. Then
+#           uid, gid (-1: keep), supplementary gids (comma-separated), how
+#           the child runs ("quick": the script, ending by kiln_forkexit.py;
+#           "exec": it execs argv, a script that is not Python; else the
+#           script, ending as the interpreter does), working folder, argc,
+#           argv (kiln_boot.py's arguments: mode, validation, root, script,
+#           script args; for exec the command line), then KEY=VALUE per
+#           variable. Then
 #           Kiln writes the body and shuts its output down (EOF on stdin) and
 #           reads stderr until EOF.
 #
