@@ -396,6 +396,9 @@ def main():
         Config("forkserver", "Kiln fork-server", ["--run-mode", "forkserver"], {"1", "2", "4", "5"}),
         Config("preload", "Kiln fork-server +preload",
                ["--run-mode", "forkserver", "--preload", ",".join(APP_MODULES)], {"3"}),
+        # (5) started from the JVM, with the setsid exec that the exec fork-server saves
+        Config("noexecserver", "Kiln classic, exec-server off", ["--run-mode", "classic", "--exec-server", "false"],
+               {"5"}),
         Config("apache", "Apache event+cgid", None, {"1", "2", "4", "5"}),
     ]
     groups = CpuGroups(args.cpu_shares)
