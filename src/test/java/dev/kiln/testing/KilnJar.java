@@ -172,6 +172,11 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** SIGKILL, as a crash or the OOM killer would: no shutdown, no drain. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();
