@@ -174,7 +174,7 @@ class ScaleOutIT {
         }
 
         void awaitServed(String replica, long atLeast) throws Exception {
-            Poll.within(Duration.ofSeconds(8)).every(Duration.ofMillis(50))
+            Poll.within(Duration.ofSeconds(15)).every(Duration.ofMillis(50))
                     .until(atLeast + " requests served by " + replica + " (served: " + served + ", failed: " + errors
                             + ")", () -> count(replica) >= atLeast);
         }
