@@ -21,8 +21,12 @@ public record KilnConfig(
         Sizes sizes,
         Operations operations) {
 
-    /** Where the standalone server listens; in a WAR the container decides. */
-    public record Listen(int port, String bind) {
+    /**
+     * Where the standalone server listens, and whom it believes about the client; in a WAR the container decides.
+     *
+     * @param trustedProxies peers whose forwarding headers are applied; empty trusts none
+     */
+    public record Listen(int port, String bind, List<AddressRange> trustedProxies) {
     }
 
     /** The scripts served and the shared bytecode cache. */
@@ -78,7 +82,8 @@ public record KilnConfig(
     public static KilnConfig resolve(List<Source> sources, Map<String, String> hostEnv) {
         OptionSources r = new OptionSources(sources, hostEnv);
         return new KilnConfig(
-                new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim()),
+                new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim(),
+                        r.addresses(Option.TRUSTED_PROXIES)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache()),
                 new Interpreters(
                         r.command(Option.PYTHON),

@@ -11,6 +11,9 @@ import java.util.Optional;
 public enum Option {
     PORT("port", "N", "8080", "TCP port to listen on (0 picks a free one). Standalone only."),
     BIND("bind", "ADDR", "0.0.0.0", "Address to listen on. Standalone only."),
+    TRUSTED_PROXIES("trusted-proxies", "ADDRS", "",
+            "Reverse proxies (IP addresses, CIDR blocks) whose Forwarded/X-Forwarded-* headers give scripts the "
+                    + "client's address, scheme, host and port; ignored from anyone else. Standalone only."),
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
     CACHE("cache", "DIR", "~/.cache/kiln",

@@ -146,6 +146,20 @@ final class OptionSources {
         return List.copyOf(out);
     }
 
+    /** Comma-separated addresses and CIDR blocks. */
+    List<AddressRange> addresses(Option o) {
+        List<AddressRange> out = new ArrayList<>();
+        for (String item : names(o)) {
+            AddressRange range = AddressRange.parse(item);
+            if (range == null) {
+                throw Values.bad(o, from(o), item, "IP addresses or CIDR blocks separated by commas "
+                        + "(for example 127.0.0.1,10.0.0.0/8,::1)");
+            }
+            out.add(range);
+        }
+        return List.copyOf(out);
+    }
+
     /** Comma-separated NAME=VALUE pairs. */
     Map<String, String> assignments(Option o) {
         Map<String, String> out = new LinkedHashMap<>();

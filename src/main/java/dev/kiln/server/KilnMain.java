@@ -88,6 +88,10 @@ public final class KilnMain {
         String bind = config.listen().bind();
         String host = bind.equals("0.0.0.0") || bind.isEmpty() ? "localhost" : bind;
         server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
+        if (!config.listen().trustedProxies().isEmpty()) {
+            log.info("trusted proxies: {} (their Forwarded and X-Forwarded-* headers name the client)",
+                    config.listen().trustedProxies());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();

@@ -52,6 +52,9 @@ public final class KilnServer implements AutoCloseable {
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        if (!config.listen().trustedProxies().isEmpty()) {
+            http.addCustomizer(new TrustedProxies(config.listen().trustedProxies()));
+        }
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.listen().bind());
         connector.setPort(config.listen().port());
