@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -25,8 +26,18 @@ public record KilnConfig(
      * Where the standalone server listens, and whom it believes about the client; in a WAR the container decides.
      *
      * @param trustedProxies peers whose forwarding headers are applied; empty trusts none
+     * @param tls            HTTPS beside HTTP, when a certificate is configured
      */
-    public record Listen(int port, String bind, List<AddressRange> trustedProxies) {
+    public record Listen(int port, String bind, List<AddressRange> trustedProxies, Optional<Tls> tls) {
+    }
+
+    /**
+     * HTTPS: its certificate, port, and whether plain HTTP only redirects to it.
+     *
+     * @param key      the PEM private key; null when {@code cert} is a PKCS#12 keystore
+     * @param password the PKCS#12 keystore's password
+     */
+    public record Tls(Path cert, Path key, String password, int httpsPort, boolean redirect) {
     }
 
     /** The scripts served and the shared bytecode cache. */
@@ -83,7 +94,7 @@ public record KilnConfig(
         OptionSources r = new OptionSources(sources, hostEnv);
         return new KilnConfig(
                 new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim(),
-                        r.addresses(Option.TRUSTED_PROXIES)),
+                        r.addresses(Option.TRUSTED_PROXIES), tls(r)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache()),
                 new Interpreters(
                         r.command(Option.PYTHON),
@@ -122,6 +133,19 @@ public record KilnConfig(
     /** Defaults only: what an embedded test or a bare WAR starts from. */
     public static KilnConfig defaults(Map<String, String> hostEnv) {
         return resolve(List.of(), hostEnv);
+    }
+
+    private static Optional<Tls> tls(OptionSources r) {
+        Path cert = r.file(Option.TLS_CERT);
+        boolean redirect = r.bool(Option.REDIRECT_TO_HTTPS);
+        if (cert == null) {
+            if (redirect) {
+                throw new ConfigException("redirect-to-https needs HTTPS to redirect to; fix: set tls-cert too");
+            }
+            return Optional.empty();
+        }
+        return Optional.of(new Tls(cert, r.file(Option.TLS_KEY), r.raw(Option.TLS_PASSWORD),
+                r.integer(Option.HTTPS_PORT, 0, 65535), redirect));
     }
 
     private static int maxConcurrent(OptionSources r) {

@@ -101,6 +101,12 @@ final class OptionSources {
         return path(o, expandHome(raw(o)));
     }
 
+    /** A file, or null when the option is empty; {@code ~} is the host's HOME. */
+    Path file(Option o) {
+        String v = raw(o).trim();
+        return v.isEmpty() ? null : path(o, expandHome(v));
+    }
+
     /** The cache folder: its default follows XDG_CACHE_HOME when that is set. */
     Path cache() {
         String v = raw(Option.CACHE);
