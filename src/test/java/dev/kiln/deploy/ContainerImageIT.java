@@ -43,7 +43,11 @@ class ContainerImageIT {
                 "--build-arg", "BASE=localhost/debian:bookworm", "-f", DOCKERFILE.toString(), "-t", IMAGE));
         build.addAll(Podman.LIMITS);
         build.add(".");
+        String previous = Podman.of("image", "inspect", "--format", "{{.Id}}", IMAGE).run().stdout().trim();
         Podman.of(build.toArray(String[]::new)).timeout(Duration.ofMinutes(10)).ok();
+        if (!previous.isEmpty()) {
+            Podman.of("rmi", previous).run(); // the last run's image, untagged now (its shared layers stay cached)
+        }
     }
 
     /** What a real build cannot see: elsewhere the stock base is used, and it must resolve on podman too. */
