@@ -22,8 +22,22 @@ public record KilnConfig(
         Sizes sizes,
         Operations operations) {
 
-    /** Where the standalone server listens; in a WAR the container decides. */
-    public record Listen(int port, String bind) {
+    /**
+     * Where the standalone server listens, and whom it believes about the client; in a WAR the container decides.
+     *
+     * @param trustedProxies peers whose forwarding headers are applied; empty trusts none
+     * @param tls            HTTPS beside HTTP, when a certificate is configured
+     */
+    public record Listen(int port, String bind, List<AddressRange> trustedProxies, Optional<Tls> tls) {
+    }
+
+    /**
+     * HTTPS: its certificate, port, and whether plain HTTP only redirects to it.
+     *
+     * @param key      the PEM private key; null when {@code cert} is a PKCS#12 keystore
+     * @param password the PKCS#12 keystore's password
+     */
+    public record Tls(Path cert, Path key, String password, int httpsPort, boolean redirect) {
     }
 
     /**
@@ -85,7 +99,8 @@ public record KilnConfig(
     public static KilnConfig resolve(List<Source> sources, Map<String, String> hostEnv) {
         OptionSources r = new OptionSources(sources, hostEnv);
         return new KilnConfig(
-                new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim()),
+                new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim(),
+                        r.addresses(Option.TRUSTED_PROXIES), tls(r)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache(), r.optionalFolder(Option.DOCUMENT_ROOT),
                         r.names(Option.LIBRARY)),
                 new Interpreters(
@@ -126,6 +141,19 @@ public record KilnConfig(
     /** Defaults only: what an embedded test or a bare WAR starts from. */
     public static KilnConfig defaults(Map<String, String> hostEnv) {
         return resolve(List.of(), hostEnv);
+    }
+
+    private static Optional<Tls> tls(OptionSources r) {
+        Path cert = r.file(Option.TLS_CERT);
+        boolean redirect = r.bool(Option.REDIRECT_TO_HTTPS);
+        if (cert == null) {
+            if (redirect) {
+                throw new ConfigException("redirect-to-https needs HTTPS to redirect to; fix: set tls-cert too");
+            }
+            return Optional.empty();
+        }
+        return Optional.of(new Tls(cert, r.file(Option.TLS_KEY), r.raw(Option.TLS_PASSWORD),
+                r.integer(Option.HTTPS_PORT, 0, 65535), redirect));
     }
 
     private static int maxConcurrent(OptionSources r) {

@@ -11,6 +11,17 @@ import java.util.Optional;
 public enum Option {
     PORT("port", "N", "8080", "TCP port to listen on (0 picks a free one). Standalone only."),
     BIND("bind", "ADDR", "0.0.0.0", "Address to listen on. Standalone only."),
+    TRUSTED_PROXIES("trusted-proxies", "ADDRS", "",
+            "Reverse proxies (IP addresses, CIDR blocks) whose Forwarded/X-Forwarded-* headers give scripts the "
+                    + "client's address, scheme, host and port; ignored from anyone else. Standalone only."),
+    TLS_CERT("tls-cert", "FILE", "",
+            "HTTPS certificate: a PEM chain (with tls-key) or a PKCS#12 keystore; empty serves no HTTPS. "
+                    + "Standalone only."),
+    TLS_KEY("tls-key", "FILE", "", "PEM private key (PKCS#8: BEGIN PRIVATE KEY) of a PEM tls-cert."),
+    TLS_PASSWORD("tls-password", "SECRET", "", "Password of a PKCS#12 tls-cert (KILN_TLS_PASSWORD keeps it off ps)."),
+    HTTPS_PORT("https-port", "N", "8443", "TCP port for HTTPS (HTTP/2 and HTTP/1.1) when tls-cert is set."),
+    REDIRECT_TO_HTTPS("redirect-to-https", "BOOL", "false",
+            "With tls-cert: the HTTP port answers every request with a redirect to the same URL over HTTPS."),
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
     CACHE("cache", "DIR", "~/.cache/kiln",

@@ -120,6 +120,12 @@ final class OptionSources {
         return raw(o).isBlank() ? Optional.empty() : Optional.of(folder(o));
     }
 
+    /** A file, or null when the option is empty; {@code ~} is the host's HOME. */
+    Path file(Option o) {
+        String v = raw(o).trim();
+        return v.isEmpty() ? null : path(o, expandHome(v));
+    }
+
     /** The cache folder: its default follows XDG_CACHE_HOME when that is set. */
     Path cache() {
         String v = raw(Option.CACHE);
@@ -161,6 +167,20 @@ final class OptionSources {
             if (!n.isBlank()) {
                 out.add(n.trim());
             }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Comma-separated addresses and CIDR blocks. */
+    List<AddressRange> addresses(Option o) {
+        List<AddressRange> out = new ArrayList<>();
+        for (String item : names(o)) {
+            AddressRange range = AddressRange.parse(item);
+            if (range == null) {
+                throw Values.bad(o, from(o), item, "IP addresses or CIDR blocks separated by commas "
+                        + "(for example 127.0.0.1,10.0.0.0/8,::1)");
+            }
+            out.add(range);
         }
         return List.copyOf(out);
     }

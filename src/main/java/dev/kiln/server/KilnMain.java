@@ -88,6 +88,12 @@ public final class KilnMain {
         String bind = config.listen().bind();
         String host = bind.equals("0.0.0.0") || bind.isEmpty() ? "localhost" : bind;
         server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
+        server.httpsPort().ifPresent(port -> log.info("serving https://{}:{}/ (HTTP/2 and HTTP/1.1){}", host, port,
+                config.listen().tls().orElseThrow().redirect() ? "; plain HTTP redirects there" : ""));
+        if (!config.listen().trustedProxies().isEmpty()) {
+            log.info("trusted proxies: {} (their Forwarded and X-Forwarded-* headers name the client)",
+                    config.listen().trustedProxies());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();

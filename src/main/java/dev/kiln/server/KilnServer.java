@@ -3,15 +3,18 @@ package dev.kiln.server;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.Slf4jRequestLogWriter;
+import org.eclipse.jetty.server.handler.SecuredRedirectHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.kiln.Kiln;
@@ -25,10 +28,12 @@ public final class KilnServer implements AutoCloseable {
     private final Server jetty;
     private final Kiln kiln;
     private final ServerConnector connector;
+    private final Optional<ServerConnector> https;
 
-    private KilnServer(Server jetty, ServerConnector connector, Kiln kiln) {
+    private KilnServer(Server jetty, ServerConnector connector, Optional<ServerConnector> https, Kiln kiln) {
         this.jetty = jetty;
         this.connector = connector;
+        this.https = https;
         this.kiln = kiln;
     }
 
@@ -52,16 +57,23 @@ public final class KilnServer implements AutoCloseable {
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        if (!config.listen().trustedProxies().isEmpty()) {
+            http.addCustomizer(new TrustedProxies(config.listen().trustedProxies()));
+        }
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.listen().bind());
         connector.setPort(config.listen().port());
         server.addConnector(connector);
+        Optional<ServerConnector> https = config.listen().tls()
+                .map(tls -> HttpsConnector.create(server, http, tls, config.listen().bind()));
+        https.ifPresent(server::addConnector);
 
         ServletContextHandler context = new ServletContextHandler("/");
         context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
-        server.setHandler(context);
+        boolean redirect = config.listen().tls().map(KilnConfig.Tls::redirect).orElse(false);
+        server.setHandler(redirect ? new SecuredRedirectHandler(context, HttpStatus.PERMANENT_REDIRECT_308) : context);
         if (config.operations().accessLog()) {
             Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
             writer.setLoggerName("kiln.access");
@@ -74,12 +86,19 @@ public final class KilnServer implements AutoCloseable {
             server.stop();
             throw e;
         }
+        // the port HTTPS really got (https-port 0 picks one), for redirects and SERVER_PORT of forwarded https
+        https.ifPresent(c -> http.setSecurePort(c.getLocalPort()));
         kiln.startServing();
-        return new KilnServer(server, connector, kiln);
+        return new KilnServer(server, connector, https, kiln);
     }
 
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** The HTTPS port, when tls-cert is set. */
+    public Optional<Integer> httpsPort() {
+        return https.map(ServerConnector::getLocalPort);
     }
 
     public Kiln kiln() {
@@ -98,6 +117,7 @@ public final class KilnServer implements AutoCloseable {
     public void close() throws Exception {
         try {
             connector.close();
+            https.ifPresent(ServerConnector::close);
             kiln.awaitIdle(kiln.config().timeouts().killGrace());
         } finally {
             try {

@@ -52,6 +52,7 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
     /** Where and how to start it. */
     public static final class Builder {
         private Path jar = path();
+        private Path launcher;
         private Path dir = Path.of("");
         private final List<String> prefix = new ArrayList<>();
         private final List<String> args = new ArrayList<>();
@@ -60,6 +61,15 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
 
         public Builder jar(Path file) {
             this.jar = file;
+            return this;
+        }
+
+        /**
+         * A script that runs the jar, called as {@code script JAR options...} with JAVA naming this JVM's java
+         * ({@code bin/run-jar}), instead of {@code java -jar JAR options...}.
+         */
+        public Builder launchedBy(Path script) {
+            this.launcher = script;
             return this;
         }
 
@@ -97,9 +107,11 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
         }
 
         public KilnJar start() throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> cmd = new ArrayList<>(prefix);
-            cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                    jar.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+            cmd.addAll(launcher == null ? List.of(java, "-jar", jar.toString())
+                    : List.of(launcher.toAbsolutePath().toString(), jar.toString()));
+            cmd.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--python", KilnTestServer.DEBIAN_PYTHON));
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toAbsolutePath().toFile()).redirectErrorStream(true);
@@ -107,6 +119,9 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
             pb.environment().put("PATH", "/usr/bin:/bin");
             pb.environment().put("HOME", dir.toAbsolutePath().toString());
             pb.environment().put("LANG", "C.UTF-8");
+            if (launcher != null) {
+                pb.environment().put("JAVA", java);
+            }
             env.forEach((name, value) -> {
                 if (value == null) {
                     pb.environment().remove(name);
@@ -172,11 +187,22 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    @Override
-    public void close() throws InterruptedException {
+    /** SIGKILL, as a crash or the OOM killer would: no shutdown, no drain. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, as systemd or podman stop it; returns its exit code (SIGKILL after 10 s). */
+    public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
     }
 }

@@ -91,6 +91,11 @@ public final class KilnTestServer implements KilnStatus, AutoCloseable {
         return server.port();
     }
 
+    /** The HTTPS port (tls-cert set). */
+    public int httpsPort() {
+        return server.httpsPort().orElseThrow(() -> new AssertionError("no HTTPS: tls-cert is not set"));
+    }
+
     public Path scripts() {
         return scripts;
     }

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +64,12 @@ public final class RawHttp {
 
     /** Sends {@code request} (head and any body, ISO-8859-1) and reads until the server closes. */
     public static Reply exchange(int port, String request) throws IOException {
-        try (Connection c = open(port, request)) {
+        return exchange(null, port, request);
+    }
+
+    /** The same from a chosen local address ({@code 127.0.0.2}: another client on loopback); null: any. */
+    public static Reply exchange(InetAddress from, int port, String request) throws IOException {
+        try (Connection c = open(from, port, request)) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             c.in.transferTo(all);
             return new Reply(all.toString(StandardCharsets.ISO_8859_1));
@@ -72,8 +78,15 @@ public final class RawHttp {
 
     /** Sends {@code request} and leaves the connection open, to read part of the answer and hang up. */
     public static Connection open(int port, String request) throws IOException {
+        return open(null, port, request);
+    }
+
+    private static Connection open(InetAddress from, int port, String request) throws IOException {
         Socket s = new Socket();
         try {
+            if (from != null) {
+                s.bind(new InetSocketAddress(from, 0));
+            }
             s.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
             s.setSoTimeout(TIMEOUT_MILLIS);
             OutputStream out = s.getOutputStream();
