@@ -28,6 +28,8 @@ import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
+import dev.kiln.jvm.JavaScripts;
+import dev.kiln.jvm.Jdk;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
@@ -58,6 +60,7 @@ public final class Kiln implements AutoCloseable {
     private final RuntimeFiles runtime;
     private final ScriptRunner runner;
     private final PythonScripts python;
+    private final JavaScripts java;
     private final ForkServers forkServers;
     private final CgiHost host;
 
@@ -92,7 +95,8 @@ public final class Kiln implements AutoCloseable {
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
-        CommandPlanner planner = new CommandPlanner(List.of(python),
+        this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), resolver.root(), timeouts.timeout());
+        CommandPlanner planner = new CommandPlanner(List.of(python, java),
                 new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
                 protocol.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
@@ -111,6 +115,7 @@ public final class Kiln implements AutoCloseable {
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
     public void startServing() {
         prune();
+        java.prune();
         if (config.interpreters().precompile()) {
             precompileInBackground();
         }
@@ -156,6 +161,9 @@ public final class Kiln implements AutoCloseable {
                         s.errors().size() + s.failures().size());
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
+                JavaScripts.Precompiled j = java.precompile();
+                LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
+                        j.compiled(), j.fresh(), j.errors().size());
             } catch (IOException e) {
                 LOG.warn("precompile stopped: {}", e.toString());
             } catch (InterruptedException e) {
@@ -216,6 +224,14 @@ public final class Kiln implements AutoCloseable {
                     p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), String.join(", ", names.get(p.executable())),
                     p.cacheable() ? "" : ", not cached: needs CPython 3.8+");
         }
+        for (Jdk j : java.jdks().known()) {
+            LOG.info("java {} version {} (as {}), start-up cache: {}", j.java(), j.version(), j.command(),
+                    j.aotKind() == Jdk.AotKind.NONE ? "none (needs JDK 13+)" : j.aotKind().extension());
+        }
+    }
+
+    public JavaScripts java() {
+        return java;
     }
 
     public KilnConfig config() {
@@ -260,6 +276,7 @@ public final class Kiln implements AutoCloseable {
     public void close() {
         runner.close();
         forkServers.close();
+        java.close();
     }
 
     private static String versionFromManifest() {

@@ -32,11 +32,12 @@ public record KilnConfig(
     /**
      * What runs the scripts, and how Python runs them and keeps their bytecode.
      *
+     * @param java       the JDK of Java scripts whose shebang names none
      * @param executable interpreter command for scripts without shebang that are not .py; empty refuses them
      * @param precompile warm the cache in the background at start
      * @param preload    modules each fork-server imports once, in order
      */
-    public record Interpreters(String python, List<String> executable, PycValidation pycValidation,
+    public record Interpreters(String python, String java, List<String> executable, PycValidation pycValidation,
                                boolean precompile, RunMode runMode, List<String> preload) {
     }
 
@@ -82,6 +83,7 @@ public record KilnConfig(
                 new Folders(r.folder(Option.SCRIPTS), r.cache()),
                 new Interpreters(
                         r.command(Option.PYTHON),
+                        r.command(Option.JAVA),
                         r.words(Option.EXECUTABLE),
                         r.choice(Option.PYC_VALIDATION, PycValidation.values(), PycValidation::word,
                                 "timestamp or checked-hash"),

@@ -18,6 +18,8 @@ public enum Option {
     CONFIG("config", "FILE", "conf/kiln.properties", "Properties file to read options from (when present)."),
     PYTHON("python", "CMD", "python3",
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),
+    JAVA("java", "CMD", "java",
+            "JDK for Java scripts (.java, or #! java --source N) whose shebang names none; resolved once at start."),
     EXECUTABLE("executable", "CMD", "",
             "Interpreter (with arguments) for scripts that have no shebang and are not .py; empty refuses them (403)."),
     PASS_ENV("pass-env", "NAMES", "PATH,LANG,LC_ALL,TZ",
