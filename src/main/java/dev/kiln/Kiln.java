@@ -95,7 +95,8 @@ public final class Kiln implements AutoCloseable {
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
-        this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), resolver.root(), timeouts.timeout());
+        this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), interp.javaStartupCache(),
+                resolver.root(), timeouts.timeout());
         CommandPlanner planner = new CommandPlanner(List.of(python, java),
                 new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
                 protocol.cmdLineArguments());

@@ -20,6 +20,8 @@ public enum Option {
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),
     JAVA("java", "CMD", "java",
             "JDK for Java scripts (.java, or #! java --source N) whose shebang names none; resolved once at start."),
+    JAVA_STARTUP_CACHE("java-startup-cache", "BOOL", "true",
+            "Build each Java script a start-up cache (AOT cache, JDK 24+; CDS archive, 13-23) after its first run."),
     EXECUTABLE("executable", "CMD", "",
             "Interpreter (with arguments) for scripts that have no shebang and are not .py; empty refuses them (403)."),
     PASS_ENV("pass-env", "NAMES", "PATH,LANG,LC_ALL,TZ",

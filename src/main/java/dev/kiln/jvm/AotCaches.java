@@ -31,6 +31,7 @@ final class AotCaches implements AutoCloseable {
 
     private enum State { BUILDING, READY, FAILED }
 
+    private final boolean enabled;
     private final Map<Path, State> states = new ConcurrentHashMap<>();
     private final ExecutorService builder = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kiln-aot");
@@ -38,10 +39,15 @@ final class AotCaches implements AutoCloseable {
         return t;
     });
 
+    /** @param enabled the java-startup-cache option: when false none is built or used */
+    AotCaches(boolean enabled) {
+        this.enabled = enabled;
+    }
+
     /** The start-up cache a run of this compile uses now, or null while there is none. */
     Path usable(CompiledScript c, Jdk jdk) {
         Jdk.AotKind kind = jdk.aotKind();
-        if (kind == Jdk.AotKind.NONE) {
+        if (!enabled || kind == Jdk.AotKind.NONE) {
             return null;
         }
         Path file = c.aotFile(kind);
@@ -56,6 +62,10 @@ final class AotCaches implements AutoCloseable {
     /** After a run that exited 0: builds the compile's start-up cache once, in the background. */
     void afterGoodRun(CompiledScript c, JavaProgram p, Map<String, String> env, Path workDir,
                       JavaStatistics.Counters counters) {
+        if (!enabled) {
+            counters.aot = "off";
+            return;
+        }
         if (p.jdk().aotKind() == Jdk.AotKind.NONE) {
             if (states.putIfAbsent(c.jar(), State.FAILED) == null) {
                 counters.aot = "unsupported";

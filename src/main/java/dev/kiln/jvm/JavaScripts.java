@@ -37,15 +37,16 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
     /**
      * @param scriptEnv      the scripts' environment: its PATH finds {@code java}, javac runs with it
      * @param defaultJava    the java option
+     * @param startupCache   the java-startup-cache option
      * @param compileTimeout the longest a compile may take
      */
     public JavaScripts(ScriptRunner runner, BytecodeCache bytecodeCache, Map<String, String> scriptEnv,
-                       String defaultJava, Path scriptsRoot, Duration compileTimeout) {
+                       String defaultJava, boolean startupCache, Path scriptsRoot, Duration compileTimeout) {
         this.jdks = new JdkRegistry(scriptEnv);
         this.defaultJava = defaultJava;
         this.cache = new JavaCache(bytecodeCache);
         this.setup = new JavaLauncher.Setup(runner, new CompiledScripts(cache, new Javac(scriptEnv, compileTimeout)),
-                new AotCaches(), new JavaStatistics(), scriptsRoot);
+                new AotCaches(startupCache), new JavaStatistics(), scriptsRoot);
         jdks.lookup(defaultJava); // resolved once at start, and logged there if it is missing
     }
 
