@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,9 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-script start-up caches, built on one background thread after a script's first good run, never on a
- * request's path: a training run of the script (the environment of the request that just succeeded, stdin
- * empty, stdout dropped) with {@code -XX:AOTCacheOutput} (JDK 25+), record then create (JDK 24) or
- * {@code -XX:ArchiveClassesAtExit} (JDK 13-23), then one {@code -version} run that must be able to map it.
+ * request's path: a training run of the script (a plain GET with the environment of the request that just
+ * succeeded, minus its query, body, cookies and credentials; stdout dropped) with {@code -XX:AOTCacheOutput}
+ * (JDK 25+), record then create (JDK 24) or {@code -XX:ArchiveClassesAtExit} (JDK 13-23), then one
+ * {@code -version} run that must be able to map it.
  * The file lives beside the jar, named after it, so a recompile invalidates it.
  */
 final class AotCaches implements AutoCloseable {
@@ -78,7 +80,22 @@ final class AotCaches implements AutoCloseable {
             return;
         }
         counters.aot = "building";
-        builder.execute(() -> build(c, p, Map.copyOf(env), workDir, counters));
+        builder.execute(() -> build(c, p, trainingEnvironment(env), workDir, counters));
+    }
+
+    /**
+     * The training run is a plain GET of the script, not a replay of the request that succeeded: no query
+     * string, body, cookies or credentials, and {@code KILN_TRAINING_RUN=1} for scripts that want to skip work.
+     */
+    static Map<String, String> trainingEnvironment(Map<String, String> request) {
+        Map<String, String> env = new HashMap<>(request);
+        env.keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("CONTENT_") || k.equals("AUTH_TYPE")
+                || k.equals("REMOTE_USER") || k.equals("PATH_INFO") || k.equals("PATH_TRANSLATED"));
+        env.put("REQUEST_METHOD", "GET");
+        env.put("QUERY_STRING", "");
+        env.put("REQUEST_URI", env.getOrDefault("SCRIPT_NAME", ""));
+        env.put("KILN_TRAINING_RUN", "1");
+        return Map.copyOf(env);
     }
 
     private void build(CompiledScript c, JavaProgram p, Map<String, String> env, Path workDir,

@@ -24,6 +24,7 @@ final class JavaCachePruner {
         int removed = 0;
         try (Stream<Path> entries = Files.list(cache.root())) {
             for (Path dir : entries.filter(Files::isDirectory).toList()) {
+                removeLeftovers(dir);
                 Properties m = new Properties();
                 try (InputStream in = Files.newInputStream(dir.resolve("manifest"))) {
                     m.load(in);
@@ -43,5 +44,17 @@ final class JavaCachePruner {
             LOG.warn("pruning {} stopped: {}; fix: check the cache folder's permissions", cache.root(), e.toString());
         }
         return removed;
+    }
+
+    /** Build folders and temporary files a Kiln stopped mid-compile left behind, once they are an hour old. */
+    private static void removeLeftovers(Path dir) throws IOException {
+        long hourAgo = System.currentTimeMillis() - 3_600_000;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".")).toList()) {
+                if (Files.getLastModifiedTime(f).toMillis() < hourAgo) {
+                    JavaCache.removeTree(f);
+                }
+            }
+        }
     }
 }

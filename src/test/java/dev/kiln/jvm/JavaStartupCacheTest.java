@@ -2,6 +2,7 @@ package dev.kiln.jvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,11 +89,16 @@ class JavaStartupCacheTest {
         String body = "java.nio.file.Path n = java.nio.file.Path.of(\"runs\");\n"
                 + "        int runs = java.nio.file.Files.exists(n) ? Integer.parseInt(java.nio.file.Files.readString(n)) : 0;\n"
                 + "        java.nio.file.Files.writeString(n, Integer.toString(runs + 1));\n"
+                + "        java.nio.file.Files.writeString(java.nio.file.Path.of(\"seen\"), System.getenv(\"QUERY_STRING\") + \"|\"\n"
+                + "            + System.getenv(\"HTTP_COOKIE\") + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"\\n\",\n"
+                + "            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);\n"
                 + "        if (runs == 1) { System.exit(3); }\n"
                 + "        " + ARGS;
         kiln.script("noaot/Flaky.java", JavaScriptsTest.classic("Flaky", body));
         try (LogCapture logs = LogCapture.capture()) {
-            assertThat(kiln.get("/cgi-bin/noaot/Flaky.java").statusCode()).isEqualTo(200);
+            HttpResponse<String> first = kiln.send(HttpRequest.newBuilder(kiln.uri("/cgi-bin/noaot/Flaky.java?secret=1"))
+                    .header("Cookie", "session=private").GET().build());
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
             Poll.within(Duration.ofSeconds(40)).until("failed cache", () -> aot("noaot/Flaky.java"),
                     s -> s.startsWith("failed"));
             for (int i = 0; i < 2; i++) {
@@ -104,6 +110,9 @@ class JavaStartupCacheTest {
                     "the training run failed (exit status 3); it runs without one")).as("%s", logs.lines()).hasSize(1);
         }
         assertThat(aot("noaot/Flaky.java")).isEqualTo("failed: the training run failed (exit status 3)");
+        // the training run was a plain GET: the first request's query and cookie were not replayed
+        assertThat(Files.readAllLines(kiln.scripts().resolve("noaot/seen")).subList(0, 2))
+                .containsExactly("secret=1|session=private|null", "|null|1");
     }
 
     @Test
