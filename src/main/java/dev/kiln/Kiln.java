@@ -163,8 +163,10 @@ public final class Kiln implements AutoCloseable {
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
                 JavaScripts.Precompiled j = java.precompile();
-                LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
-                        j.compiled(), j.fresh(), j.errors().size());
+                if (j.scripts() > 0) {
+                    LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
+                            j.compiled(), j.fresh(), j.errors().size());
+                }
             } catch (IOException e) {
                 LOG.warn("precompile stopped: {}", e.toString());
             } catch (InterruptedException e) {

@@ -168,9 +168,14 @@ final class AotCaches implements AutoCloseable {
         pb.environment().clear();
         pb.environment().putAll(env);
         Process proc = pb.start();
-        if (!proc.waitFor(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-            proc.destroyForcibly();
-            return failure + ": it did not finish within " + TRAINING_LIMIT.toSeconds() + " s";
+        try {
+            if (!proc.waitFor(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                proc.destroyForcibly();
+                return failure + ": it did not finish within " + TRAINING_LIMIT.toSeconds() + " s";
+            }
+        } catch (InterruptedException e) {
+            proc.destroyForcibly(); // Kiln is stopping: no training run outlives it
+            throw e;
         }
         return proc.exitValue() == 0 ? null : failure + " (exit status " + proc.exitValue() + ")";
     }

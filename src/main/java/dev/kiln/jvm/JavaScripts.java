@@ -32,6 +32,7 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
     private final String defaultJava;
     private final JavaCache cache;
     private final JavaLauncher.Setup setup;
+    private final JavacArchives javacArchives;
     private final Map<Jdk, JavaLauncher> launchers = new ConcurrentHashMap<>();
 
     /**
@@ -45,7 +46,9 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
         this.jdks = new JdkRegistry(scriptEnv);
         this.defaultJava = defaultJava;
         this.cache = new JavaCache(bytecodeCache);
-        this.setup = new JavaLauncher.Setup(runner, new CompiledScripts(cache, new Javac(scriptEnv, compileTimeout)),
+        this.javacArchives = new JavacArchives(cache, startupCache, scriptEnv);
+        this.setup = new JavaLauncher.Setup(runner,
+                new CompiledScripts(cache, new Javac(scriptEnv, compileTimeout, javacArchives)),
                 new AotCaches(startupCache), new JavaStatistics(), scriptsRoot);
         jdks.lookup(defaultJava); // resolved once at start, and logged there if it is missing
     }
@@ -149,5 +152,6 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
     @Override
     public void close() {
         setup.aot().close();
+        javacArchives.close();
     }
 }

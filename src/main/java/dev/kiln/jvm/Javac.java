@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  */
 final class Javac {
     /** javac is a short-lived JVM: C1 only and the serial collector start it faster, they do not change output. */
-    private static final List<String> FAST_START = List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC",
+    static final List<String> FAST_START = List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC",
             "-J-Dsun.stdout.encoding=UTF-8", "-J-Dsun.stderr.encoding=UTF-8");
     private static final Pattern PARSING = Pattern.compile("^\\[parsing started \\w+\\[(.*)\\]\\]$");
     private static final Pattern CHECKING = Pattern.compile("^\\[checking (\\S+)\\]$");
@@ -46,11 +46,13 @@ final class Javac {
 
     private final Map<String, String> env;
     private final Duration timeout;
+    private final JavacArchives archives;
 
     /** @param env the environment javac runs with (the scripts' PATH and locale) */
-    Javac(Map<String, String> env, Duration timeout) {
+    Javac(Map<String, String> env, Duration timeout, JavacArchives archives) {
         this.env = Map.copyOf(env);
         this.timeout = timeout;
+        this.archives = archives;
     }
 
     /** Compiles into {@code work} (a private folder the caller removes afterwards). */
@@ -61,6 +63,7 @@ final class Javac {
         Path classes = Files.createDirectory(work.resolve("classes"));
         List<String> cmd = new ArrayList<>(FAST_START);
         cmd.add(0, program.jdk().javac().toString());
+        cmd.addAll(archives.options(program.jdk()));
         cmd.addAll(List.of("-verbose", "-implicit:class", "-proc:none", "-encoding", "UTF-8", "-Xmaxerrs", "100",
                 "--release", Integer.toString(program.release()), "-sourcepath", folder.toString(),
                 "-d", classes.toString()));
@@ -83,6 +86,7 @@ final class Javac {
             return new Outcome(List.of(script), null, List.of(script + ":1: javac did not finish within "
                     + timeout.toSeconds() + " s"), null);
         }
+        archives.afterCompile(program.jdk());
         return parse(out, p.exitValue(), script, entry, folder, classes);
     }
 

@@ -32,8 +32,10 @@ final class Commands {
                     s.fresh(), s.errors().size() + s.failures().size());
             JavaScripts.Precompiled j = kiln.java().precompile();
             j.errors().forEach(out::println);
-            out.printf("precompiled %d Java scripts: %d compiled, %d already fresh, %d errors%n", j.scripts(),
-                    j.compiled(), j.fresh(), j.errors().size());
+            if (j.scripts() > 0) {
+                out.printf("precompiled %d Java scripts: %d compiled, %d already fresh, %d errors%n", j.scripts(),
+                        j.compiled(), j.fresh(), j.errors().size());
+            }
             return s.ok() && j.errors().isEmpty() ? ExitCode.OK : ExitCode.FAILURE;
         }
     }

@@ -39,7 +39,8 @@ class JavaScriptsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kiln = KilnTestServer.builder(temp).start();
+        // start-up caches have their own test: here their background JVMs would only slow the others down
+        kiln = KilnTestServer.builder(temp).option("java-startup-cache", "false").start();
     }
 
     @AfterAll

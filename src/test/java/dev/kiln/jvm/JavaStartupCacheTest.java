@@ -127,6 +127,12 @@ class JavaStartupCacheTest {
             assertThat(first.scripts()).as("App and Bad: Lib has no main").isEqualTo(2);
             assertThat(first.compiled()).isEqualTo(2);
             assertThat(first.errors()).singleElement().asString().startsWith(own.resolve("cgi-bin/Bad.java") + ":2: ");
+            // javac itself gets a class archive after the first compile, in the background
+            Poll.within(Duration.ofSeconds(40)).until("javac archive", () -> {
+                try (var files = Files.list(own.resolve("cache/java"))) {
+                    return files.anyMatch(f -> f.getFileName().toString().matches("javac-[0-9a-f]{16}\\.jsa"));
+                }
+            });
             JavaScripts.Precompiled again = java.precompile();
             assertThat(again.compiled()).isZero();
             assertThat(again.fresh()).isEqualTo(2);
@@ -139,7 +145,7 @@ class JavaStartupCacheTest {
             assertThat(java.prune()).isEqualTo(1);
             try (var left = Files.list(entries)) {
                 List<Path> dirs = left.toList();
-                assertThat(dirs).hasSize(1); // Bad.java's
+                assertThat(dirs.stream().filter(Files::isDirectory)).hasSize(1); // Bad.java's
             }
         }
     }
