@@ -28,8 +28,9 @@ import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
-import dev.kiln.config.Option;
 import dev.kiln.config.RunMode;
+import dev.kiln.jvm.JavaScripts;
+import dev.kiln.jvm.Jdk;
 import dev.kiln.python.ForkExecLauncher;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
@@ -62,6 +63,7 @@ public final class Kiln implements AutoCloseable {
     private final RuntimeFiles runtime;
     private final ScriptRunner runner;
     private final PythonScripts python;
+    private final JavaScripts java;
     private final ForkServers forkServers;
     private final CgiHost host;
 
@@ -81,7 +83,7 @@ public final class Kiln implements AutoCloseable {
                     + "create it or pass --scripts DIR");
         }
         ScriptResolver resolver = new ScriptResolver(scripts);
-        this.scriptEnv = scriptEnvironment(protocol, hostEnv);
+        this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
@@ -96,13 +98,15 @@ public final class Kiln implements AutoCloseable {
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
+        this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), interp.javaStartupCache(),
+                resolver.root(), timeouts.timeout());
         Launcher exec = new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache));
         if (interp.execServer()) {
             exec = new ForkExecLauncher(exec, runner, forkServers,
                     () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
         }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
-                List.of(python), exec, interp.executable(), protocol.cmdLineArguments());
+                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
@@ -117,29 +121,10 @@ public final class Kiln implements AutoCloseable {
         discoverInterpreters(resolver.root());
     }
 
-    /** The variables every script starts from; a configured one that each request replaces is refused. */
-    private static Map<String, String> scriptEnvironment(KilnConfig.Protocol protocol, Map<String, String> hostEnv) {
-        for (String name : protocol.env().keySet()) {
-            if (name.equals("DOCUMENT_ROOT")) {
-                throw new ConfigException("env sets DOCUMENT_ROOT, which Kiln sets for every request; fix: use "
-                        + "--document-root DIR");
-            }
-            if (CgiEnvironment.REQUEST_VARIABLES.contains(name)) {
-                throw new ConfigException("env sets " + name + ", a meta-variable Kiln sets for every request "
-                        + "(RFC 3875), so no script would see it; fix: take it out of env");
-            }
-        }
-        Map<String, String> env = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
-        if (!env.containsKey("PATH")) {
-            LOG.warn("scripts get no PATH (pass-env {} leaves it out); fix: --pass-env +NAME,... adds names to the "
-                    + "default list, {}", String.join(",", protocol.passEnv()), Option.PASS_ENV.defaultValue());
-        }
-        return env;
-    }
-
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
     public void startServing() {
         prune();
+        java.prune();
         if (config.interpreters().precompile()) {
             precompileInBackground();
         }
@@ -185,6 +170,11 @@ public final class Kiln implements AutoCloseable {
                         s.errors().size() + s.failures().size());
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
+                JavaScripts.Precompiled j = java.precompile();
+                if (j.scripts() > 0) {
+                    LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
+                            j.compiled(), j.fresh(), j.errors().size());
+                }
             } catch (IOException e) {
                 LOG.warn("precompile stopped: {}", e.toString());
             } catch (InterruptedException e) {
@@ -245,6 +235,14 @@ public final class Kiln implements AutoCloseable {
                     p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), String.join(", ", names.get(p.executable())),
                     p.cacheable() ? "" : ", not cached: needs CPython 3.8+");
         }
+        for (Jdk j : java.jdks().known()) {
+            LOG.info("java {} version {} (as {}), start-up cache: {}", j.java(), j.version(), j.command(),
+                    j.aotKind() == Jdk.AotKind.NONE ? "none (needs JDK 13+)" : j.aotKind().extension());
+        }
+    }
+
+    public JavaScripts java() {
+        return java;
     }
 
     public KilnConfig config() {
@@ -289,6 +287,7 @@ public final class Kiln implements AutoCloseable {
     public void close() {
         runner.close();
         forkServers.close();
+        java.close();
     }
 
     private static String versionFromManifest() {

@@ -39,7 +39,7 @@ import dev.kiln.testing.KilnTestServer;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ExamplesTest {
     static final Path EXAMPLES = Path.of("webapp/WEB-INF/cgi-bin").toAbsolutePath();
-    static final List<String> SCRIPTS = List.of("env.py", "form.py", "hello.pl", "hello.py", "hello.sh",
+    static final List<String> SCRIPTS = List.of("Api.java", "env.py", "form.py", "hello.pl", "hello.py", "hello.sh",
             "imports.py", "stream.sh");
     static final String USER_AGENT = "KilnExamplesTest/1.0 (+junit)";
 
@@ -264,8 +264,34 @@ class ExamplesTest {
                 .isGreaterThan(500);
     }
 
-    @ParameterizedTest
+    @Test
     @Order(9)
+    void apiJavaAnswersJsonAndEchoesAPostedForm() throws Exception {
+        HttpResponse<String> r = kiln.get("/cgi-bin/Api.java?name=" + enc("Ada \"L\""));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        var json = Json.tree(r.body());
+        assertThat(json.path("greeting").asText()).isEqualTo("Hello, Ada \"L\"!");
+        assertThat(json.path("method").asText()).isEqualTo("GET");
+        assertThat(json.path("server").asText()).startsWith("Kiln/");
+        assertThat(json.path("java").asText()).isNotEmpty();
+
+        HttpResponse<String> post = kiln.post("/cgi-bin/Api.java", "application/x-www-form-urlencoded",
+                "name=Grace&msg=" + enc("line 1\nTom & Jerry"));
+        assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
+        var echoed = Json.tree(post.body());
+        assertThat(echoed.path("greeting").asText()).isEqualTo("Hello, Grace!");
+        assertThat(echoed.path("fields").path("msg").asText()).isEqualTo("line 1\nTom & Jerry");
+        assertThat(kiln.post("/cgi-bin/Api.java", "text/plain", "x").statusCode()).isEqualTo(415);
+        // compiled once, into the cache: nothing next to the source
+        assertThat(kiln.status().path("javaScripts").path("Api.java").path("compiles").asInt()).isEqualTo(1);
+        try (Stream<Path> files = Files.walk(examples)) {
+            assertThat(files.filter(p -> p.toString().endsWith(".class"))).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @Order(10)
     @ValueSource(strings = {"/cgi-bin/README.txt", "/cgi-bin/README.txt/extra", "/cgi-bin/README.txt?x"})
     void readmeIsRefusedAndNeverShown(String path) throws Exception {
         String readme = Files.readString(examples.resolve("README.txt"));

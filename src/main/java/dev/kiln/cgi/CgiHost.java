@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
+import dev.kiln.run.ScriptNotStartedException;
 import dev.kiln.run.ScriptProcess;
 
 /**
@@ -147,6 +148,10 @@ public final class CgiHost {
         ScriptProcess proc;
         try {
             proc = launch.start(env, script.file().getParent(), logName(script));
+        } catch (ScriptNotStartedException e) {
+            LOG.warn("{} {}: 500, {}", req.getMethod(), req.getRequestURI(), e.getMessage());
+            ErrorPage.send(resp, 500, req.getRequestURI());
+            return null;
         } catch (IOException e) {
             LOG.error("{} {}: 500, cannot start {}: {}; fix: check that the interpreter exists and is executable",
                     req.getMethod(), req.getRequestURI(), String.join(" ", run.command().argv()), e.getMessage());

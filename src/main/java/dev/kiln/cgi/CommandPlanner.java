@@ -89,7 +89,7 @@ public final class CommandPlanner {
         if (!executable.isEmpty()) {
             return new Plan.Run(exec, new Command(executable, script, args));
         }
-        return new Plan.Refuse("it has no #! line and is not a .py file; fix: add a shebang line such as "
+        return new Plan.Refuse("it has no #! line and is not a .py or .java file; fix: add a shebang line such as "
                 + "#!/bin/sh, or set the executable option");
     }
 

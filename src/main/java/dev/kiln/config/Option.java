@@ -29,6 +29,10 @@ public enum Option {
     CONFIG("config", "FILE", "conf/kiln.properties", "Properties file to read options from (when present)."),
     PYTHON("python", "CMD", "python3",
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),
+    JAVA("java", "CMD", "java",
+            "JDK for Java scripts (.java, or #! java --source N) whose shebang names none; resolved once at start."),
+    JAVA_STARTUP_CACHE("java-startup-cache", "BOOL", "true",
+            "Build each Java script a start-up cache (AOT cache, JDK 24+; CDS archive, 13-23) after its first run."),
     EXECUTABLE("executable", "CMD", "",
             "Interpreter (with arguments) for scripts that have no shebang and are not .py; empty refuses them (403)."),
     LIBRARY("library", "GLOBS", "", "Files under the scripts folder that scripts import, never run by URL "

@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,11 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             runner.live().remove(this);
         }, runner.pumps());
+    }
+
+    /** Runs {@code action} with the exit code once the script itself has exited (128 + signal when killed). */
+    public void whenExited(IntConsumer action) {
+        process.onExit(() -> action.accept(process.exitValue()), runner.pumps());
     }
 
     public long pid() {

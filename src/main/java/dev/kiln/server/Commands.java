@@ -7,6 +7,7 @@ import java.util.Map;
 import dev.kiln.Kiln;
 import dev.kiln.cache.CachePruner;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.jvm.JavaScripts;
 import dev.kiln.python.Precompiler;
 
 /** The jar's one-shot commands: {@code precompile} and {@code prune}. */
@@ -29,7 +30,13 @@ final class Commands {
             out.printf("precompiled %d scripts into %s in %d ms: %d modules compiled, %d already fresh, %d errors%n",
                     s.scripts(), kiln.cache().prefix(), (System.nanoTime() - start) / 1_000_000, s.compiled(),
                     s.fresh(), s.errors().size() + s.failures().size());
-            return s.ok() ? ExitCode.OK : ExitCode.FAILURE;
+            JavaScripts.Precompiled j = kiln.java().precompile();
+            j.errors().forEach(out::println);
+            if (j.scripts() > 0) {
+                out.printf("precompiled %d Java scripts: %d compiled, %d already fresh, %d errors%n", j.scripts(),
+                        j.compiled(), j.fresh(), j.errors().size());
+            }
+            return s.ok() && j.errors().isEmpty() ? ExitCode.OK : ExitCode.FAILURE;
         }
     }
 
@@ -37,6 +44,8 @@ final class Commands {
         try (Kiln kiln = new Kiln(config, env, Path.of(System.getProperty("java.io.tmpdir")))) {
             CachePruner.Result r = kiln.prune();
             out.printf("pruned %d files (%d bytes) from %s%n", r.files(), r.bytes(), kiln.cache().prefix());
+            out.printf("pruned %d Java cache entries from %s%n", kiln.java().prune(),
+                    kiln.cache().root().resolve("java"));
             return ExitCode.OK;
         }
     }

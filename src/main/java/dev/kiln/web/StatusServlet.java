@@ -18,6 +18,8 @@ import dev.kiln.cache.ScriptStats;
 import dev.kiln.cgi.ErrorPage;
 import dev.kiln.config.StatusAccess;
 import dev.kiln.forkserver.ForkServer;
+import dev.kiln.jvm.JavaStatistics;
+import dev.kiln.jvm.Jdk;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.PythonInterpreter;
 
@@ -102,8 +104,10 @@ public class StatusServlet extends KilnServlet {
         }
         b.append("\n  ],\n  \"runMode\": ").append(Json.string(k.config().interpreters().runMode().word()));
         b.append(",\n  \"forkServers\": [").append(forkServers(k));
+        b.append("\n  ],\n  \"jdks\": [").append(jdks(k));
+        b.append("\n  ],\n  \"javaScripts\": ").append(javaScripts(k));
         String stats = scriptsStats(k);
-        b.append("\n  ],\n  \"scriptsStats\": ").append(stats);
+        b.append(",\n  \"scriptsStats\": ").append(stats);
         // Deprecated: the same object under its first, snake_case name, for one release; the next one drops it.
         b.append(",\n  \"scripts_stats\": ").append(stats);
         b.append("\n}\n");
@@ -127,6 +131,38 @@ public class StatusServlet extends KilnServlet {
             sep = ",";
         }
         return b.toString();
+    }
+
+    /** Each JDK found: its real java, version and the start-up cache it builds. */
+    private static String jdks(Kiln k) {
+        StringBuilder b = new StringBuilder();
+        String sep = "";
+        for (Jdk j : k.java().jdks().known()) {
+            b.append(sep).append("\n    {\"command\": ").append(Json.string(j.command()))
+                    .append(", \"java\": ").append(Json.string(j.java().toString()))
+                    .append(", \"version\": ").append(Json.string(j.version()))
+                    .append(", \"startupCache\": ").append(Json.string(j.aotKind().extension())).append("}");
+            sep = ",";
+        }
+        return b.toString();
+    }
+
+    /** Per Java script, sorted by path: requests, compiles and the state of its start-up cache. */
+    private static String javaScripts(Kiln k) {
+        StringBuilder b = new StringBuilder(256).append('{');
+        String sep = "";
+        for (Map.Entry<String, JavaStatistics.Snapshot> e : k.java().statistics().entrySet()) {
+            JavaStatistics.Snapshot s = e.getValue();
+            b.append(sep).append("\n    ").append(Json.string(e.getKey())).append(": {")
+                    .append("\"requests\": ").append(s.requests())
+                    .append(", \"compiles\": ").append(s.compiles())
+                    .append(", \"compileErrors\": ").append(s.compileErrors())
+                    .append(", \"compileMillis\": ").append(s.compileMillis())
+                    .append(", \"jdk\": ").append(Json.string(s.jdk()))
+                    .append(", \"aot\": ").append(Json.string(s.aot())).append("}");
+            sep = ",";
+        }
+        return b.append("\n  }").toString();
     }
 
     /** Per script, sorted by path: request, compile and cache-hit counters. */
