@@ -94,7 +94,8 @@ final class JavacArchives implements AutoCloseable {
             Path tmp = work.resolve("javac.jsa");
             ProcessBuilder pb = new ProcessBuilder(jdk.javac().toString(), "-J-XX:ArchiveClassesAtExit=" + tmp,
                     Javac.FAST_START.get(0), Javac.FAST_START.get(1), "-proc:none", "-d",
-                    work.resolve("out").toString(), probe.toString()).directory(work.toFile()).redirectInput(new File("/dev/null"))
+                    work.resolve("out").toString(), probe.toString()).directory(work.toFile())
+                    .redirectInput(new File("/dev/null"))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
             pb.environment().clear();
             pb.environment().putAll(env);
