@@ -28,6 +28,7 @@ import dev.kiln.cgi.Shebang;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
+import dev.kiln.metrics.KilnMetrics;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
@@ -60,6 +61,8 @@ public final class Kiln implements AutoCloseable {
     private final PythonScripts python;
     private final ForkServers forkServers;
     private final CgiHost host;
+    private final KilnMetrics metrics;
+    private volatile boolean stopping;
 
     /**
      * @param hostEnv Kiln's own environment, the source of pass-through variables
@@ -105,6 +108,8 @@ public final class Kiln implements AutoCloseable {
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
+        this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
+                forkServers));
         discoverInterpreters(resolver.root());
     }
 
@@ -245,6 +250,19 @@ public final class Kiln implements AutoCloseable {
 
     public ForkServers forkServers() {
         return forkServers;
+    }
+
+    public KilnMetrics metrics() {
+        return metrics;
+    }
+
+    /** Kiln is shutting down: readiness fails, so balancers stop sending before the listener closes. */
+    public void beginStopping() {
+        stopping = true;
+    }
+
+    public boolean stopping() {
+        return stopping;
     }
 
     /** Waits up to {@code limit} for running scripts to finish on their own. */

@@ -32,7 +32,8 @@ class PackageRulesTest {
         "cgi;run",
         "forkserver;run",
         "python;cache cgi config forkserver run",
-        "web;cache cgi config forkserver python",
+        "metrics;",
+        "web;cache cgi config forkserver metrics python",
         "server;cache config python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {
@@ -54,7 +55,7 @@ class PackageRulesTest {
     }
 
     @ParameterizedTest(name = "{0} has a package-info")
-    @CsvSource({"cache", "cgi", "config", "forkserver", "python", "run", "server", "web"})
+    @CsvSource({"cache", "cgi", "config", "forkserver", "metrics", "python", "run", "server", "web"})
     void everyPackageSaysWhatLivesThere(String pkg) throws IOException {
         List<String> lines = Files.readAllLines(MAIN.resolve(pkg).resolve("package-info.java"));
         assertThat(lines).as("three lines of description").hasSizeGreaterThanOrEqualTo(6);

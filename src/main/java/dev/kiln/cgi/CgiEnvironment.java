@@ -118,6 +118,9 @@ public final class CgiEnvironment {
             env.put("CONTENT_TYPE", contentType);
         }
         addHeaders(req, env);
+        if (req.getAttribute(RequestId.ATTRIBUTE) instanceof String id) {
+            env.put("UNIQUE_ID", id);
+        }
         launcher.forEach((name, value) -> {
             if (value == null) {
                 env.remove(name);

@@ -25,6 +25,8 @@ import dev.kiln.run.ScriptProcess;
  */
 public final class CgiHost {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
+    /** The request attribute naming the script a request ran (its path below the scripts folder). */
+    public static final String SCRIPT_ATTRIBUTE = "dev.kiln.script";
 
     /**
      * What a host needs; each field is one documented option (see {@code dev.kiln.config.Option}).
@@ -71,6 +73,7 @@ public final class CgiHost {
             return;
         }
         ResolvedScript script = found.script();
+        req.setAttribute(SCRIPT_ATTRIBUTE, script.scriptPath().substring(1));
         // 3. plan: which launcher, which command
         Plan plan = s.planner().plan(script.file(), req.getQueryString());
         if (plan instanceof Plan.Refuse refused) {
@@ -168,6 +171,7 @@ public final class CgiHost {
                 ErrorPage.send(resp, 502, req.getRequestURI());
                 return null;
             }
+            proc.headersSent();
             if (LocalRedirect.requested(head)) {
                 proc.stdout().transferTo(OutputStream.nullOutputStream()); // a local redirect's body is dropped
                 int exit = proc.awaitExit();

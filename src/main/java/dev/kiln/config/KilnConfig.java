@@ -63,8 +63,14 @@ public record KilnConfig(
     public record Sizes(long maxBody, int maxHeaderSize, int maxStderrLine) {
     }
 
-    /** What operators get: the status page, the access log, the log level. */
-    public record Operations(StatusAccess status, boolean accessLog, String logLevel) {
+    /**
+     * What operators get: the status pages and who may read them, the script listing, request ids, the access
+     * log, the log level.
+     *
+     * @param statusToken the secret that lets remote clients read the status pages; empty for none
+     */
+    public record Operations(StatusAccess status, String statusToken, boolean listScripts, boolean trustRequestId,
+                             boolean accessLog, String logLevel) {
     }
 
     /** Where one option's value came from, for error messages. */
@@ -110,6 +116,9 @@ public record KilnConfig(
                         (int) Math.min(Integer.MAX_VALUE, Math.max(80, r.size(Option.MAX_STDERR_LINE)))),
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
+                        r.raw(Option.STATUS_TOKEN).trim(),
+                        r.bool(Option.LIST_SCRIPTS),
+                        r.bool(Option.TRUST_REQUEST_ID),
                         r.bool(Option.ACCESS_LOG),
                         r.logLevel(Option.LOG_LEVEL)));
     }

@@ -51,7 +51,15 @@ public enum Option {
             "Pass a query string without '=' as command-line words (RFC 3875 4.4); "
                     + "off as in Tomcat since CVE-2019-0232."),
     STATUS("status", "WHO", "local",
-            "Who may read /kiln/status (it shows folders and scripts): local (loopback clients), all, or off."),
+            "Who may read /kiln/, /kiln/status and /kiln/metrics: local (a loopback client that came through no "
+                    + "proxy), all, or off."),
+    STATUS_TOKEN("status-token", "SECRET", "",
+            "Lets remote clients read the status pages and metrics: sent as Authorization: Bearer SECRET, or as "
+                    + "the password of HTTP Basic (any user name). Empty: none."),
+    LIST_SCRIPTS("list-scripts", "BOOL", "true", "List the scripts on / (only to clients that may read the status)."),
+    TRUST_REQUEST_ID("trust-request-id", "BOOL", "false",
+            "Reuse a client's X-Request-Id (1-64 of A-Z a-z 0-9 . _ -) instead of making a new one: for a proxy "
+                    + "that sets it."),
     ACCESS_LOG("access-log", "BOOL", "true",
             "Log one line per request (NCSA format) under the logger kiln.access. Standalone only."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),

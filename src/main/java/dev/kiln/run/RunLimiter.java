@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * At most {@code maxRunning} scripts at once; up to {@code maxQueued} more wait, each for at most
@@ -15,6 +16,7 @@ public final class RunLimiter {
     private final int maxQueued;
     private final Duration queueTimeout;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final LongAdder rejected = new LongAdder();
 
     public RunLimiter(int maxRunning, int maxQueued, Duration queueTimeout) {
         this.slots = new Semaphore(maxRunning, true);
@@ -30,10 +32,15 @@ public final class RunLimiter {
         }
         if (waiting.incrementAndGet() > maxQueued) {
             waiting.decrementAndGet();
+            rejected.increment();
             return false;
         }
         try {
-            return slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            boolean got = slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (!got) {
+                rejected.increment();
+            }
+            return got;
         } finally {
             waiting.decrementAndGet();
         }
@@ -49,6 +56,16 @@ public final class RunLimiter {
 
     public int waiting() {
         return waiting.get();
+    }
+
+    /** Requests refused so far: queue full, or waited out the queue timeout. */
+    public long rejected() {
+        return rejected.sum();
+    }
+
+    /** Whether a request arriving now would have to wait or be refused. */
+    public boolean full() {
+        return slots.availablePermits() == 0;
     }
 
     public int maxRunning() {

@@ -4,7 +4,10 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One running script. The caller reads {@link #stdout()}; stdin and stderr are pumped on pool threads; a timer
@@ -39,6 +43,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile long lastOutputNanos = startNanos;
     private volatile boolean stdinBrokenByScript;
+    private final Map<String, String> context; // of the request that started it, and its pid
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
@@ -48,8 +53,11 @@ public final class ScriptProcess implements AutoCloseable {
         this.settings = runner.settings();
         this.signaller = runner.signaller();
         this.stdout = new Watched(process.stdout());
+        Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
+        context.put("pid", Long.toString(pgid));
+        this.context = Map.copyOf(context);
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
-                settings.maxStderrLine(), () -> stderrDone.complete(null));
+                settings.maxStderrLine(), this.context, () -> stderrDone.complete(null));
         runner.pumps().execute(stderrPump);
         // The moment the script itself exits, whatever it left running in its group is an orphan.
         runner.live().add(this);
@@ -122,10 +130,17 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             return;
         }
-        LOG.info("stopping {} (pid {}): {}", logName.substring("kiln.script.".length()), pgid, describe(reason));
+        runner.stopped(reason);
+        // the timer thread stops scripts too: the line still names the request
+        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}",
+                logName.substring("kiln.script.".length()), pgid, describe(reason)));
         signaller.signal(pgid, "TERM");
-        runner.timer().schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(),
-                TimeUnit.NANOSECONDS);
+        runner.timer().schedule(() -> {
+            if (process.isAlive()) {
+                runner.killed();
+            }
+            signaller.signal(pgid, "KILL");
+        }, settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Waits up to {@code nanos} for the script itself to exit. */
@@ -175,6 +190,16 @@ public final class ScriptProcess implements AutoCloseable {
         return stderrPump.tail();
     }
 
+    /** The script sent its headers: its stderr so far is logged, and the rest as it comes. */
+    public void headersSent() {
+        stderrPump.release();
+    }
+
+    /** The script failed before its headers: the stderr held back (after {@link #awaitExit()}, all of it). */
+    public List<String> heldStderr() {
+        return stderrPump.takeHeld();
+    }
+
     public boolean stdinBrokenByScript() {
         return stdinBrokenByScript;
     }
@@ -186,6 +211,7 @@ public final class ScriptProcess implements AutoCloseable {
     /** Kills the group if anything is left and releases every stream and timer. Idempotent. */
     @Override
     public void close() {
+        stderrPump.release();
         if (process.isAlive()) {
             stop.compareAndSet(null, Stop.CLIENT_GONE);
             signaller.signal(pgid, "KILL");

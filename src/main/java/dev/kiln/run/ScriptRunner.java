@@ -3,6 +3,7 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Owns what every script run shares, whichever launcher started it: the threads that pump stdin and stderr and
@@ -30,9 +32,14 @@ public final class ScriptRunner implements AutoCloseable {
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
     private final NativeEncoding nativeEncoding = NativeEncoding.ofThisJvm();
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
+    private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
+    private final LongAdder kills = new LongAdder();
 
     public ScriptRunner(RunSettings settings) {
         this.settings = settings;
+        for (ScriptProcess.Stop s : ScriptProcess.Stop.values()) {
+            stops.put(s, new LongAdder());
+        }
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -87,6 +94,26 @@ public final class ScriptRunner implements AutoCloseable {
 
     Set<ScriptProcess> live() {
         return live;
+    }
+
+    void stopped(ScriptProcess.Stop reason) {
+        stops.get(reason).increment();
+    }
+
+    void killed() {
+        kills.increment();
+    }
+
+    /** Scripts Kiln stopped so far, by reason. */
+    public Map<ScriptProcess.Stop, Long> stops() {
+        Map<ScriptProcess.Stop, Long> out = new EnumMap<>(ScriptProcess.Stop.class);
+        stops.forEach((reason, n) -> out.put(reason, n.sum()));
+        return out;
+    }
+
+    /** Scripts that outlived the kill grace and were sent SIGKILL. */
+    public long kills() {
+        return kills.sum();
     }
 
     /** Scripts running now. */

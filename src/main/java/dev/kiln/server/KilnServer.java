@@ -2,22 +2,27 @@ package dev.kiln.server;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.Map;
 
+import jakarta.servlet.DispatcherType;
+
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.Slf4jRequestLogWriter;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.web.CgiServlet;
+import dev.kiln.web.HealthServlet;
 import dev.kiln.web.IndexServlet;
+import dev.kiln.web.MetricsServlet;
+import dev.kiln.web.RequestIdFilter;
 import dev.kiln.web.StatusServlet;
 
 /** The standalone server: an embedded Jetty with Kiln's three servlets. */
@@ -58,14 +63,18 @@ public final class KilnServer implements AutoCloseable {
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
+        context.addFilter(new FilterHolder(new RequestIdFilter(config.operations().trustRequestId())), "/*",
+                EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
+        ServletHolder health = new ServletHolder("health", new HealthServlet(kiln));
+        context.addServlet(health, "/kiln/health");
+        context.addServlet(health, "/kiln/ready");
+        context.addServlet(new ServletHolder("metrics", new MetricsServlet(kiln)), "/kiln/metrics");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
         server.setHandler(context);
         if (config.operations().accessLog()) {
-            Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
-            writer.setLoggerName("kiln.access");
-            server.setRequestLog(new CustomRequestLog(writer, CustomRequestLog.EXTENDED_NCSA_FORMAT));
+            server.setRequestLog(new AccessLog());
         }
         server.setStopAtShutdown(false);
         try {

@@ -1,8 +1,6 @@
 package dev.kiln.web;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
@@ -15,8 +13,6 @@ import dev.kiln.Kiln;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
-import dev.kiln.cgi.ErrorPage;
-import dev.kiln.config.StatusAccess;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.PythonInterpreter;
@@ -37,32 +33,8 @@ public class StatusServlet extends KilnServlet {
 
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        StatusAccess access = k.config().operations().status();
-        if (!readableBy(access, req.getRemoteAddr())) {
-            ErrorPage.send(resp, access == StatusAccess.OFF ? 404 : 403, req.getRequestURI());
-            return;
-        }
-        byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
-        resp.setContentType("application/json");
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
-    }
-
-    /** Whether a client at {@code addr} may read the page (the index links it only then). */
-    static boolean readableBy(StatusAccess access, String addr) {
-        return switch (access) {
-            case ALL -> true;
-            case LOCAL -> isLoopback(addr);
-            case OFF -> false;
-        };
-    }
-
-    private static boolean isLoopback(String addr) {
-        try {
-            return addr != null && InetAddress.getByName(addr).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false; // a literal address never needs a lookup; anything else is not local
+        if (admitted(k, req, resp)) {
+            send(resp, 200, "application/json", render(k).getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
+import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletContext;
 
@@ -65,6 +66,15 @@ final class WarConfig {
     private static Path tempDir(ServletContext ctx) {
         Object t = ctx.getAttribute(ServletContext.TEMPDIR);
         return t instanceof File f ? f.toPath() : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /** The option trust-request-id for the request-id filter: its init-param, else the environment. */
+    static boolean trustRequestId(FilterConfig filter) {
+        String v = filter.getInitParameter(Option.TRUST_REQUEST_ID.key());
+        if (v == null) {
+            v = System.getenv(Option.TRUST_REQUEST_ID.envName());
+        }
+        return v != null && Boolean.parseBoolean(v.trim());
     }
 
     /** KILN_* variables that name options; others are left to their owners. */
