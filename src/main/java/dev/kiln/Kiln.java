@@ -252,6 +252,11 @@ public final class Kiln implements AutoCloseable {
         return forkServers;
     }
 
+    /** The scripts running now, longest-running first. */
+    public List<ScriptRunner.Running> runningNow() {
+        return runner.runningNow();
+    }
+
     public KilnMetrics metrics() {
         return metrics;
     }

@@ -33,7 +33,7 @@ class PackageRulesTest {
         "forkserver;run",
         "python;cache cgi config forkserver run",
         "metrics;",
-        "web;cache cgi config forkserver metrics python",
+        "web;cache cgi config forkserver metrics python run",
         "server;cache config python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {

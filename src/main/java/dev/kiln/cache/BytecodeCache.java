@@ -90,6 +90,11 @@ public final class BytecodeCache {
         return writeFailures.sum();
     }
 
+    /** One problem as the log said it: what failed, why, and the fix. */
+    public String describe(CacheProblem p) {
+        return diagnostics.describe(p, root);
+    }
+
     public List<CacheProblem> problems() {
         return List.copyOf(problems.values());
     }

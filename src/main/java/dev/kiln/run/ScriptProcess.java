@@ -36,12 +36,11 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
     private final StderrPump stderrPump;
-    private final InputStream stdout;
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
-    private volatile long lastOutputNanos = startNanos;
+    private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
 
@@ -52,7 +51,7 @@ public final class ScriptProcess implements AutoCloseable {
         this.runner = runner;
         this.settings = runner.settings();
         this.signaller = runner.signaller();
-        this.stdout = new Watched(process.stdout());
+        this.stdout = new WatchedStream(process.stdout(), startNanos);
         Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
         context.put("pid", Long.toString(pgid));
         this.context = Map.copyOf(context);
@@ -69,6 +68,11 @@ public final class ScriptProcess implements AutoCloseable {
 
     public long pid() {
         return pgid;
+    }
+
+    /** The script's path below the scripts folder. */
+    public String script() {
+        return logName.substring("kiln.script.".length());
     }
 
     /** The script's stdout; reading it counts as output for the idle timeout. */
@@ -132,8 +136,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         runner.stopped(reason);
         // the timer thread stops scripts too: the line still names the request
-        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}",
-                logName.substring("kiln.script.".length()), pgid, describe(reason)));
+        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}", script(), pgid, describe(reason)));
         signaller.signal(pgid, "TERM");
         runner.timer().schedule(() -> {
             if (process.isAlive()) {
@@ -246,7 +249,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         if (now - startNanos >= settings.timeout().toNanos()) {
             stop(Stop.TOTAL_TIMEOUT);
-        } else if (now - lastOutputNanos >= settings.idleTimeout().toNanos()) {
+        } else if (now - stdout.lastReadNanos() >= settings.idleTimeout().toNanos()) {
             stop(Stop.IDLE_TIMEOUT);
         }
     }
@@ -256,43 +259,6 @@ public final class ScriptProcess implements AutoCloseable {
             c.close();
         } catch (IOException e) {
             // nothing useful to do: the process is going away
-        }
-    }
-
-    /** The script's stdout, noting the time of every read that returned data. */
-    private final class Watched extends InputStream {
-        private final InputStream in;
-
-        Watched(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = in.read();
-            if (b >= 0) {
-                lastOutputNanos = System.nanoTime();
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                lastOutputNanos = System.nanoTime();
-            }
-            return n;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return in.available();
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
         }
     }
 }

@@ -116,6 +116,20 @@ public final class ScriptRunner implements AutoCloseable {
         return kills.sum();
     }
 
+    /** One script running now: its path below the scripts folder, its pid, how long it has run. */
+    public record Running(String script, long pid, long elapsedMillis) {
+    }
+
+    /** The scripts running now, longest-running first. */
+    public List<Running> runningNow() {
+        List<Running> out = new ArrayList<>();
+        for (ScriptProcess p : live) {
+            out.add(new Running(p.script(), p.pid(), p.elapsedMillis()));
+        }
+        out.sort((a, b) -> Long.compare(b.elapsedMillis(), a.elapsedMillis()));
+        return out;
+    }
+
     /** Scripts running now. */
     public int running() {
         return live.size();

@@ -23,6 +23,7 @@ import dev.kiln.web.HealthServlet;
 import dev.kiln.web.IndexServlet;
 import dev.kiln.web.MetricsServlet;
 import dev.kiln.web.RequestIdFilter;
+import dev.kiln.web.StatusPage;
 import dev.kiln.web.StatusServlet;
 
 /** The standalone server: an embedded Jetty with Kiln's three servlets. */
@@ -71,6 +72,7 @@ public final class KilnServer implements AutoCloseable {
         context.addServlet(health, "/kiln/health");
         context.addServlet(health, "/kiln/ready");
         context.addServlet(new ServletHolder("metrics", new MetricsServlet(kiln)), "/kiln/metrics");
+        context.addServlet(new ServletHolder("status-page", new StatusPage(kiln)), "/kiln/");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
         server.setHandler(context);
         if (config.operations().accessLog()) {
