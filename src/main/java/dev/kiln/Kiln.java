@@ -25,7 +25,6 @@ import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
-import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
 import dev.kiln.metrics.KilnMetrics;
@@ -75,10 +74,7 @@ public final class Kiln implements AutoCloseable {
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
         Path scripts = config.folders().scripts().toAbsolutePath().normalize();
-        if (!Files.isDirectory(scripts)) {
-            throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
-                    + "create it or pass --scripts DIR");
-        }
+        ScriptsFolder.check(scripts);
         ScriptResolver resolver = new ScriptResolver(scripts);
         this.scriptEnv = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
@@ -156,9 +152,8 @@ public final class Kiln implements AutoCloseable {
             try {
                 long start = System.nanoTime();
                 Precompiler.Summary s = precompiler().run(Precompiler.Progress.NONE);
-                LOG.info("precompiled {} scripts in {} ms: {} modules compiled, {} already fresh, {} errors",
-                        s.scripts(), (System.nanoTime() - start) / 1_000_000, s.compiled(), s.fresh(),
-                        s.errors().size() + s.failures().size());
+                LOG.info("precompiled {} scripts in {} ms: {}", s.scripts(), (System.nanoTime() - start) / 1_000_000,
+                        s.describe());
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
             } catch (IOException e) {
@@ -195,7 +190,7 @@ public final class Kiln implements AutoCloseable {
     /** The startup summary: where scripts and cache are, and each interpreter found. */
     public void logStartup(String url) {
         if (url != null) {
-            LOG.info("Kiln {} serving {}cgi-bin/", VERSION, url);
+            LOG.info("Kiln {} serving {} (scripts at {}cgi-bin/, status at {}kiln/)", VERSION, url, url, url);
         }
         LOG.info("scripts folder: {}", host.settings().resolver().root());
         LOG.info("cache folder: {} ({})", cache.root(), cache.mode().word());

@@ -26,9 +26,8 @@ final class Commands {
             for (String f : s.failures()) {
                 out.println("error: " + f);
             }
-            out.printf("precompiled %d scripts into %s in %d ms: %d modules compiled, %d already fresh, %d errors%n",
-                    s.scripts(), kiln.cache().prefix(), (System.nanoTime() - start) / 1_000_000, s.compiled(),
-                    s.fresh(), s.errors().size() + s.failures().size());
+            out.printf("precompiled %d scripts into %s in %d ms: %s%n", s.scripts(), kiln.cache().prefix(),
+                    (System.nanoTime() - start) / 1_000_000, s.describe());
             return s.ok() ? ExitCode.OK : ExitCode.FAILURE;
         }
     }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -22,6 +23,7 @@ import ch.qos.logback.classic.LoggerContext;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.ConfigException;
+import dev.kiln.config.EnvironmentOptions;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 
@@ -71,15 +73,28 @@ public final class KilnMain {
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
             return Optional.of(ExitCode.USAGE);
-        } catch (BindException e) {
-            KilnConfig.Listen listen = config.listen();
-            err.println("kiln: cannot listen on " + listen.bind() + ":" + listen.port() + ": " + e.getMessage()
-                    + "; fix: choose another --port or stop what uses it");
-            return Optional.of(ExitCode.FAILURE);
         } catch (Exception e) {
+            if (bindFailure(e) != null) {
+                KilnConfig.Listen listen = config.listen();
+                err.println("kiln: cannot listen on " + listen.bind() + ":" + listen.port() + ": "
+                        + bindFailure(e).getMessage().toLowerCase(Locale.ROOT) + "; fix: stop what uses port "
+                        + listen.port() + " (ss -ltnp 'sport = :" + listen.port() + "' shows it) or choose another "
+                        + "--port");
+                return Optional.of(ExitCode.FAILURE);
+            }
             log.error("kiln could not start: {}", e.toString());
             return Optional.of(ExitCode.FAILURE);
         }
+    }
+
+    /** The BindException under Jetty's wrapping, or null. */
+    private static BindException bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException b) {
+                return b;
+            }
+        }
+        return null;
     }
 
     /** Starts the server; it runs until the JVM is stopped, so there is no exit code yet. */
@@ -102,7 +117,11 @@ public final class KilnMain {
     static KilnConfig resolve(CommandLine cli, Map<String, String> env) {
         List<KilnConfig.Source> sources = new ArrayList<>();
         sources.add(new KilnConfig.Source("command line", without(cli.options(), Option.CONFIG)));
-        sources.add(new KilnConfig.Source("environment", environment(env)));
+        EnvironmentOptions fromEnv = EnvironmentOptions.of(env);
+        if (fromEnv.warning() != null) {
+            LoggerFactory.getLogger("kiln").warn("{}", fromEnv.warning());
+        }
+        sources.add(new KilnConfig.Source("environment", fromEnv.options()));
         String explicit = cli.options().getOrDefault(Option.CONFIG.key(), env.get(Option.CONFIG.envName()));
         Path file = Path.of(explicit != null ? explicit : Option.CONFIG.defaultValue());
         if (Files.isRegularFile(file)) {
@@ -111,27 +130,6 @@ public final class KilnMain {
             throw new ConfigException("config file " + file + " does not exist (from --config or KILN_CONFIG)");
         }
         return KilnConfig.resolve(sources, env);
-    }
-
-    private static Map<String, String> environment(Map<String, String> env) {
-        Map<String, String> out = new HashMap<>();
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            if (!e.getKey().startsWith("KILN_") || e.getKey().equals(Option.CONFIG.envName())) {
-                continue;
-            }
-            Option match = null;
-            for (Option o : Option.values()) {
-                if (o.envName().equals(e.getKey())) {
-                    match = o;
-                }
-            }
-            if (match == null) {
-                throw new ConfigException("unknown environment variable " + e.getKey()
-                        + "; Kiln's variables are KILN_<OPTION>, see --help");
-            }
-            out.put(match.key(), e.getValue());
-        }
-        return out;
     }
 
     private static Map<String, String> properties(Path file) {
