@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +30,6 @@ import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.python.Precompiler;
-import dev.kiln.python.PythonInterpreter;
 import dev.kiln.python.PythonLauncher;
 import dev.kiln.python.PythonRuntime;
 import dev.kiln.python.PythonScripts;
@@ -50,7 +47,8 @@ public final class Kiln implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln");
     public static final String VERSION = versionFromManifest();
 
-    private final KilnConfig config;
+    private volatile KilnConfig config;
+    private final Map<String, String> hostEnv;
     private final Map<String, String> scriptEnv;
     private final InterpreterRegistry interpreters;
     private final BytecodeCache cache;
@@ -69,6 +67,7 @@ public final class Kiln implements AutoCloseable {
      */
     public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
         this.config = config;
+        this.hostEnv = Map.copyOf(hostEnv);
         KilnConfig.Interpreters interp = config.interpreters();
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
@@ -189,37 +188,26 @@ public final class Kiln implements AutoCloseable {
 
     /** The startup summary: where scripts and cache are, and each interpreter found. */
     public void logStartup(String url) {
-        if (url != null) {
-            LOG.info("Kiln {} serving {} (scripts at {}cgi-bin/, status at {}kiln/)", VERSION, url, url, url);
-        }
-        LOG.info("scripts folder: {}", host.settings().resolver().root());
-        LOG.info("cache folder: {} ({})", cache.root(), cache.mode().word());
-        String fileNames = System.getProperty("sun.jnu.encoding", "UTF-8");
-        if (!fileNames.equalsIgnoreCase("UTF-8")) {
-            LOG.warn("Kiln runs in a locale whose encoding is {}: scripts still get every byte of their "
-                    + "environment, but files whose names are not ASCII cannot be found; fix: start Kiln with "
-                    + "LANG=C.UTF-8", fileNames);
-        }
-        List<PythonInterpreter> found = List.copyOf(interpreters.known());
-        if (found.isEmpty()) {
-            LOG.warn("no Python interpreter found; Python scripts will fail; fix: install python3 or set --python");
-        }
-        // several names (python3, /usr/bin/python3, env python3) often lead to one binary: one line each
-        Map<Path, List<String>> names = new LinkedHashMap<>();
-        Map<Path, PythonInterpreter> byBinary = new LinkedHashMap<>();
-        for (PythonInterpreter p : found) {
-            names.computeIfAbsent(p.executable(), k -> new ArrayList<>()).add(p.command());
-            byBinary.putIfAbsent(p.executable(), p);
-        }
-        for (PythonInterpreter p : byBinary.values()) {
-            LOG.info("python {} version {} cache tag {} (as {}){}", p.executable(), p.version(),
-                    p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), String.join(", ", names.get(p.executable())),
-                    p.cacheable() ? "" : ", not cached: needs CPython 3.8+");
-        }
+        StartupLog.log(this, url);
     }
 
     public KilnConfig config() {
         return config;
+    }
+
+    /**
+     * Applies what a reload may change while Kiln runs ({@link KilnConfig#RELOADABLE}): timeouts and limits for
+     * scripts started from now on, and their environment. The rest of {@code next} waits for a restart.
+     */
+    public void reload(KilnConfig next) {
+        KilnConfig.Timeouts t = next.timeouts();
+        runner.update(new RunSettings(t.timeout(), t.idleTimeout(), t.killGrace(), t.stderrTimeout(),
+                config.sizes().maxStderrLine()));
+        KilnConfig.Concurrency c = next.concurrency();
+        host.settings().limiter().resize(c.maxConcurrent(), c.maxQueued(), c.queueTimeout());
+        host.settings().environment().rebase(CgiEnvironment.base(next.protocol().passEnv(), next.protocol().env(),
+                hostEnv));
+        config = config.reloaded(next);
     }
 
     public CgiHost host() {

@@ -6,12 +6,12 @@ import java.nio.file.Path;
 import dev.kiln.config.ConfigException;
 
 /** The scripts folder as Kiln's user finds it at start. */
-final class ScriptsFolder {
+public final class ScriptsFolder {
     private ScriptsFolder() {
     }
 
     /** A scripts folder Kiln cannot use is a one-line error saying why, as whom, and the fix. */
-    static void check(Path scripts) {
+    public static void check(Path scripts) {
         String user = System.getProperty("user.name");
         if (Files.isDirectory(scripts) && !(Files.isReadable(scripts) && Files.isExecutable(scripts))) {
             throw new ConfigException("scripts folder " + scripts + " is not readable by user " + user + "; fix: "

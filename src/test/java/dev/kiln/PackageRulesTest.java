@@ -34,7 +34,7 @@ class PackageRulesTest {
         "python;cache cgi config forkserver run",
         "metrics;",
         "web;cache cgi config forkserver metrics python run",
-        "server;cache config python web",
+        "server;cache cgi config python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {
         Set<String> may = allowed == null ? Set.of() : Set.of(allowed.split(" "));

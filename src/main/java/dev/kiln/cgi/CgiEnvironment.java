@@ -19,7 +19,7 @@ public final class CgiEnvironment {
     /** Headers that never become variables: httpoxy (CVE-2016-5388), and what CONTENT_* already carry. */
     private static final List<String> NEVER = List.of("PROXY", "CONTENT_TYPE", "CONTENT_LENGTH");
 
-    private final Map<String, String> base;
+    private volatile Map<String, String> base;
     private final String documentRoot;
     private final boolean passAuthorization;
     private final Pattern headerFilter;
@@ -61,6 +61,11 @@ public final class CgiEnvironment {
         env.remove("PYTHONDONTWRITEBYTECODE");
         env.putAll(configured);
         return env;
+    }
+
+    /** New base variables (a reload of env or pass-env), for scripts started from now on. */
+    public void rebase(Map<String, String> next) {
+        this.base = Map.copyOf(next);
     }
 
     /** The base variables, for helpers that run as scripts do (interpreter probes, the precompiler). */

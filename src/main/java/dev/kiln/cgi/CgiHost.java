@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,6 +47,7 @@ public final class CgiHost {
     }
 
     private final Settings s;
+    private final RefusalLog refusals = new RefusalLog();
 
     public CgiHost(Settings settings) {
         this.s = settings;
@@ -131,9 +133,12 @@ public final class CgiHost {
             admitted = false;
         }
         if (!admitted) {
-            LOG.warn("{} {}: 503, {} scripts running and {} waiting; fix: raise max-concurrent or max-queued, "
-                    + "or add capacity", req.getMethod(), req.getRequestURI(), s.limiter().running(),
-                    s.limiter().waiting());
+            String more = refusals.refused(System.nanoTime());
+            if (more != null) {
+                LOG.warn("{} {}: 503, {} scripts running and {} waiting; fix: raise max-concurrent or max-queued, "
+                        + "or add capacity{}", req.getMethod(), req.getRequestURI(), s.limiter().running(),
+                        s.limiter().waiting(), more);
+            }
             resp.setHeader("Retry-After", Long.toString(s.limiter().retryAfterSeconds()));
             ErrorPage.send(resp, 503, req.getRequestURI());
         }
@@ -147,6 +152,10 @@ public final class CgiHost {
         String scriptName = req.getContextPath() + nz(req.getServletPath()) + script.scriptPath();
         Map<String, String> env = s.environment().build(req, script, scriptName, body.length(),
                 launch.environment());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} {}: running {} in {} with environment {}", req.getMethod(), req.getRequestURI(),
+                    String.join(" ", run.command().argv()), script.file().getParent(), new TreeSet<>(env.keySet()));
+        }
         ScriptProcess proc;
         try {
             proc = launch.start(env, script.file().getParent(), logName(script));

@@ -2,6 +2,7 @@ package dev.kiln.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,8 +52,12 @@ public record KilnConfig(
                            boolean cmdLineArguments, Set<String> methods) {
     }
 
-    /** How long a script may run and stay silent, how long it gets to stop, how long its stderr may linger. */
-    public record Timeouts(Duration timeout, Duration idleTimeout, Duration killGrace, Duration stderrTimeout) {
+    /**
+     * How long a script may run and stay silent, how long it gets to stop, how long its stderr may linger, how
+     * long running scripts may finish when Kiln stops.
+     */
+    public record Timeouts(Duration timeout, Duration idleTimeout, Duration killGrace, Duration stderrTimeout,
+                           Duration shutdownGrace) {
     }
 
     /** How many scripts run at once, and how many requests may wait for a slot, for how long. */
@@ -105,7 +110,8 @@ public record KilnConfig(
                         r.duration(Option.TIMEOUT),
                         r.duration(Option.IDLE_TIMEOUT),
                         r.duration(Option.KILL_GRACE),
-                        r.duration(Option.STDERR_TIMEOUT)),
+                        r.duration(Option.STDERR_TIMEOUT),
+                        r.duration(Option.SHUTDOWN_GRACE)),
                 new Concurrency(
                         maxConcurrent(r),
                         r.integer(Option.MAX_QUEUED, 0, 1_000_000),
@@ -121,6 +127,33 @@ public record KilnConfig(
                         r.bool(Option.TRUST_REQUEST_ID),
                         r.bool(Option.ACCESS_LOG),
                         r.logLevel(Option.LOG_LEVEL)));
+    }
+
+    /** One option's effective value and the source it came from ("default" when none set it). */
+    public record Setting(Option option, String value, String source) {
+    }
+
+    /** Every option's raw value and its source, in the order of {@link Option}; unknown keys are an error. */
+    public static List<Setting> explain(List<Source> sources, Map<String, String> hostEnv) {
+        OptionSources r = new OptionSources(sources, hostEnv);
+        return Arrays.stream(Option.values()).map(o -> new Setting(o, r.raw(o), r.from(o))).toList();
+    }
+
+    /** The options a reload applies while Kiln runs; a change to any other needs a restart. */
+    public static final Set<Option> RELOADABLE = Set.of(Option.TIMEOUT, Option.IDLE_TIMEOUT, Option.KILL_GRACE,
+            Option.STDERR_TIMEOUT, Option.SHUTDOWN_GRACE, Option.MAX_CONCURRENT, Option.MAX_QUEUED,
+            Option.QUEUE_TIMEOUT, Option.ENV, Option.PASS_ENV, Option.LOG_LEVEL);
+
+    /** This configuration with the {@link #RELOADABLE} options of {@code next}. */
+    public KilnConfig reloaded(KilnConfig next) {
+        Protocol p = protocol;
+        Operations o = operations;
+        return new KilnConfig(listen, folders, interpreters,
+                new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
+                        p.cmdLineArguments, p.methods),
+                next.timeouts, next.concurrency, sizes,
+                new Operations(o.status, o.statusToken, o.listScripts, o.trustRequestId, o.accessLog,
+                        next.operations.logLevel));
     }
 
     /** Defaults only: what an embedded test or a bare WAR starts from. */

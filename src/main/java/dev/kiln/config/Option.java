@@ -31,6 +31,8 @@ public enum Option {
     IDLE_TIMEOUT("idle-timeout", "DURATION", "60s",
             "Longest time a script may go without writing output; then its process group is killed."),
     KILL_GRACE("kill-grace", "DURATION", "2s", "Time between SIGTERM and SIGKILL when a script is stopped."),
+    SHUTDOWN_GRACE("shutdown-grace", "DURATION", "10s",
+            "On SIGTERM, how long running scripts may finish before they are stopped; new requests are refused."),
     STDERR_TIMEOUT("stderr-timeout", "DURATION", "2s",
             "After a script exits, how long to wait for the rest of its stderr (Tomcat's stderrTimeout)."),
     MAX_CONCURRENT("max-concurrent", "N", "auto", "Scripts running at once (auto: 4 per core, at least 8)."),

@@ -26,7 +26,7 @@ public final class ScriptRunner implements AutoCloseable {
     /** How often timeouts are checked: they are enforced to within this. */
     private static final long SWEEP_MILLIS = 50;
 
-    private final RunSettings settings;
+    private volatile RunSettings settings;
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
@@ -55,6 +55,11 @@ public final class ScriptRunner implements AutoCloseable {
 
     public RunSettings settings() {
         return settings;
+    }
+
+    /** New limits, for scripts started from now on (a reload); running scripts keep theirs. */
+    public void update(RunSettings next) {
+        this.settings = next;
     }
 
     /** Starts {@code launch} by exec, as the leader of its own session and process group. */

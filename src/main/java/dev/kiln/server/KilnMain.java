@@ -33,6 +33,10 @@ public final class KilnMain {
     }
 
     public static void main(String[] args) {
+        // A broken logging configuration is reported in one line below, not as logback's own status dump.
+        if (System.getProperty("logback.statusListenerClass") == null) {
+            System.setProperty("logback.statusListenerClass", "ch.qos.logback.core.status.NopStatusListener");
+        }
         // Starting a script is Kiln's hot path: vfork skips the jspawnhelper exec posix_spawn needs (0.75
         // against 1.3 ms per spawn measured here on JDK 17 and 25). JDK 25 deprecates vfork with a warning on
         // stderr, and its posix_spawn, unlike vfork, clears the blocked-signal mask: there the default stays.
@@ -46,6 +50,7 @@ public final class KilnMain {
     /** @return the exit code, or empty when the server is running (the caller must not exit) */
     static Optional<ExitCode> run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         CommandLine cli;
+        List<KilnConfig.Source> sources;
         KilnConfig config;
         try {
             cli = CommandLine.parse(args);
@@ -57,18 +62,30 @@ public final class KilnMain {
                 out.println("kiln " + Kiln.VERSION);
                 return Optional.of(ExitCode.OK);
             }
-            config = resolve(cli, env);
+            sources = sources(cli, env);
+            String unknown = EnvironmentOptions.of(env).warning();
+            if (unknown != null) {
+                LoggerFactory.getLogger("kiln").warn("{}", unknown);
+            }
+            config = KilnConfig.resolve(sources, env);
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
             return Optional.of(ExitCode.USAGE);
         }
         setLogLevel(config.operations().logLevel());
+        Optional<String> logs = LogFiles.problem();
+        if (logs.isPresent()) {
+            err.println("kiln: " + logs.get());
+            return Optional.of(ExitCode.FAILURE);
+        }
         Logger log = LoggerFactory.getLogger("kiln");
         try {
             return switch (cli.command()) {
                 case PRECOMPILE -> Optional.of(Commands.precompile(config, env, out));
                 case PRUNE -> Optional.of(Commands.prune(config, env, out));
-                case SERVE -> serve(config, env, log);
+                case CONFIG -> Optional.of(Commands.config(KilnConfig.explain(sources, env), config,
+                        env.getOrDefault("PATH", "/usr/bin:/bin"), out));
+                case SERVE -> serve(config, new Lifecycle.Reread(cli, env, KilnConfig.explain(sources, env)), log);
             };
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
@@ -98,11 +115,14 @@ public final class KilnMain {
     }
 
     /** Starts the server; it runs until the JVM is stopped, so there is no exit code yet. */
-    private static Optional<ExitCode> serve(KilnConfig config, Map<String, String> env, Logger log) throws Exception {
-        KilnServer server = KilnServer.start(config, env);
+    private static Optional<ExitCode> serve(KilnConfig config, Lifecycle.Reread reread, Logger log)
+            throws Exception {
+        KilnServer server = KilnServer.start(config, reread.env());
         String bind = config.listen().bind();
         String host = bind.equals("0.0.0.0") || bind.isEmpty() ? "localhost" : bind;
         server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
+        Lifecycle.install(server, reread);
+        // any other exit still stops every script: close() runs once, whoever calls it first
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
@@ -115,13 +135,14 @@ public final class KilnMain {
 
     /** Flags, then KILN_* environment variables, then the properties file, then defaults. */
     static KilnConfig resolve(CommandLine cli, Map<String, String> env) {
+        return KilnConfig.resolve(sources(cli, env), env);
+    }
+
+    /** The sources of option values, first wins. */
+    static List<KilnConfig.Source> sources(CommandLine cli, Map<String, String> env) {
         List<KilnConfig.Source> sources = new ArrayList<>();
         sources.add(new KilnConfig.Source("command line", without(cli.options(), Option.CONFIG)));
-        EnvironmentOptions fromEnv = EnvironmentOptions.of(env);
-        if (fromEnv.warning() != null) {
-            LoggerFactory.getLogger("kiln").warn("{}", fromEnv.warning());
-        }
-        sources.add(new KilnConfig.Source("environment", fromEnv.options()));
+        sources.add(new KilnConfig.Source("environment", EnvironmentOptions.of(env).options()));
         String explicit = cli.options().getOrDefault(Option.CONFIG.key(), env.get(Option.CONFIG.envName()));
         Path file = Path.of(explicit != null ? explicit : Option.CONFIG.defaultValue());
         if (Files.isRegularFile(file)) {
@@ -129,7 +150,7 @@ public final class KilnMain {
         } else if (explicit != null) {
             throw new ConfigException("config file " + file + " does not exist (from --config or KILN_CONFIG)");
         }
-        return KilnConfig.resolve(sources, env);
+        return sources;
     }
 
     private static Map<String, String> properties(Path file) {
@@ -149,7 +170,7 @@ public final class KilnMain {
         return out;
     }
 
-    private static void setLogLevel(String level) {
+    static void setLogLevel(String level) {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
             logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level));
         }

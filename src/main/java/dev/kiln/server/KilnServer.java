@@ -2,8 +2,11 @@ package dev.kiln.server;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.servlet.DispatcherType;
 
@@ -14,7 +17,10 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
@@ -28,12 +34,16 @@ import dev.kiln.web.StatusServlet;
 
 /** The standalone server: an embedded Jetty with Kiln's three servlets. */
 public final class KilnServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln");
     private final Server jetty;
     private final Kiln kiln;
     private final ServerConnector connector;
+    private final GracefulHandler graceful;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private KilnServer(Server jetty, ServerConnector connector, Kiln kiln) {
+    private KilnServer(Server jetty, ServerConnector connector, GracefulHandler graceful, Kiln kiln) {
         this.jetty = jetty;
+        this.graceful = graceful;
         this.connector = connector;
         this.kiln = kiln;
     }
@@ -74,7 +84,11 @@ public final class KilnServer implements AutoCloseable {
         context.addServlet(new ServletHolder("metrics", new MetricsServlet(kiln)), "/kiln/metrics");
         context.addServlet(new ServletHolder("status-page", new StatusPage(kiln)), "/kiln/");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
-        server.setHandler(context);
+        KilnErrorHandler errors = new KilnErrorHandler();
+        server.setErrorHandler(errors);
+        context.setErrorHandler(errors);
+        GracefulHandler graceful = new GracefulHandler(context);
+        server.setHandler(graceful);
         if (config.operations().accessLog()) {
             server.setRequestLog(new AccessLog());
         }
@@ -86,7 +100,7 @@ public final class KilnServer implements AutoCloseable {
             throw e;
         }
         kiln.startServing();
-        return new KilnServer(server, connector, kiln);
+        return new KilnServer(server, connector, graceful, kiln);
     }
 
     public int port() {
@@ -102,19 +116,36 @@ public final class KilnServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting requests, lets running scripts finish for up to the kill grace, stops the rest (SIGTERM,
-     * then SIGKILL), then stops Jetty: no script outlives the server.
+     * Stops accepting requests (readiness fails first), lets running scripts finish for up to shutdown-grace,
+     * stops the rest (SIGTERM, then SIGKILL; a client still waiting for headers gets a clean 503), lets Jetty
+     * finish every response in flight, and logs each step: no script outlives the server. Runs once.
      */
     @Override
     public void close() throws Exception {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        long start = System.nanoTime();
+        Duration grace = kiln.config().timeouts().shutdownGrace();
+        kiln.beginStopping();
+        LOG.info("stopping: no new connections; {} scripts running, waiting up to {} s (shutdown-grace) for them",
+                kiln.runningNow().size(), grace.toMillis() / 1000.0);
         try {
             connector.close();
-            kiln.awaitIdle(kiln.config().timeouts().killGrace());
+            kiln.awaitIdle(grace);
+            int left = kiln.runningNow().size();
+            if (left > 0) {
+                LOG.warn("stopping {} scripts still running after shutdown-grace {} s; fix: raise shutdown-grace if "
+                        + "they need longer", left, grace.toMillis() / 1000.0);
+            }
         } finally {
             try {
                 kiln.close();
+                // every response in flight (a script's, or a 503 for one stopped above) is finished, not cut
+                graceful.shutdown().get(kiln.config().timeouts().killGrace().toMillis() + 5000, TimeUnit.MILLISECONDS);
             } finally {
                 jetty.stop();
+                LOG.info("Kiln stopped in {} ms", (System.nanoTime() - start) / 1_000_000);
             }
         }
     }
