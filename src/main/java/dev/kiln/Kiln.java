@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,11 +24,10 @@ import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.LibraryFiles;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
-import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
 import dev.kiln.jvm.JavaScripts;
-import dev.kiln.jvm.Jdk;
+import dev.kiln.metrics.KilnMetrics;
 import dev.kiln.python.ForkExecLauncher;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
@@ -55,7 +52,8 @@ public final class Kiln implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln");
     public static final String VERSION = versionFromManifest();
 
-    private final KilnConfig config;
+    private volatile KilnConfig config;
+    private final Map<String, String> hostEnv;
     private final Map<String, String> scriptEnv;
     private final InterpreterRegistry interpreters;
     private final BytecodeCache cache;
@@ -66,6 +64,8 @@ public final class Kiln implements AutoCloseable {
     private final JavaScripts java;
     private final ForkServers forkServers;
     private final CgiHost host;
+    private final KilnMetrics metrics;
+    private volatile boolean stopping;
 
     /**
      * @param hostEnv Kiln's own environment, the source of pass-through variables
@@ -73,15 +73,13 @@ public final class Kiln implements AutoCloseable {
      */
     public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
         this.config = config;
+        this.hostEnv = Map.copyOf(hostEnv);
         KilnConfig.Interpreters interp = config.interpreters();
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
         Path scripts = config.folders().scripts().toAbsolutePath().normalize();
-        if (!Files.isDirectory(scripts)) {
-            throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
-                    + "create it or pass --scripts DIR");
-        }
+        ScriptsFolder.check(scripts);
         ScriptResolver resolver = new ScriptResolver(scripts);
         this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
@@ -118,6 +116,8 @@ public final class Kiln implements AutoCloseable {
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
+        this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
+                forkServers));
         discoverInterpreters(resolver.root());
     }
 
@@ -165,9 +165,8 @@ public final class Kiln implements AutoCloseable {
             try {
                 long start = System.nanoTime();
                 Precompiler.Summary s = precompiler().run(Precompiler.Progress.NONE);
-                LOG.info("precompiled {} scripts in {} ms: {} modules compiled, {} already fresh, {} errors",
-                        s.scripts(), (System.nanoTime() - start) / 1_000_000, s.compiled(), s.fresh(),
-                        s.errors().size() + s.failures().size());
+                LOG.info("precompiled {} scripts in {} ms: {}", s.scripts(), (System.nanoTime() - start) / 1_000_000,
+                        s.describe());
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
                 JavaScripts.Precompiled j = java.precompile();
@@ -208,37 +207,7 @@ public final class Kiln implements AutoCloseable {
 
     /** The startup summary: where scripts and cache are, and each interpreter found. */
     public void logStartup(String url) {
-        if (url != null) {
-            LOG.info("Kiln {} serving {}cgi-bin/", VERSION, url);
-        }
-        LOG.info("scripts folder: {}", host.settings().resolver().root());
-        LOG.info("cache folder: {} ({})", cache.root(), cache.mode().word());
-        String fileNames = System.getProperty("sun.jnu.encoding", "UTF-8");
-        if (!fileNames.equalsIgnoreCase("UTF-8")) {
-            LOG.warn("Kiln runs in a locale whose encoding is {}: scripts still get every byte of their "
-                    + "environment, but files whose names are not ASCII cannot be found; fix: start Kiln with "
-                    + "LANG=C.UTF-8", fileNames);
-        }
-        List<PythonInterpreter> found = List.copyOf(interpreters.known());
-        if (found.isEmpty()) {
-            LOG.warn("no Python interpreter found; Python scripts will fail; fix: install python3 or set --python");
-        }
-        // several names (python3, /usr/bin/python3, env python3) often lead to one binary: one line each
-        Map<Path, List<String>> names = new LinkedHashMap<>();
-        Map<Path, PythonInterpreter> byBinary = new LinkedHashMap<>();
-        for (PythonInterpreter p : found) {
-            names.computeIfAbsent(p.executable(), k -> new ArrayList<>()).add(p.command());
-            byBinary.putIfAbsent(p.executable(), p);
-        }
-        for (PythonInterpreter p : byBinary.values()) {
-            LOG.info("python {} version {} cache tag {} (as {}){}", p.executable(), p.version(),
-                    p.cacheTag().isEmpty() ? "(none)" : p.cacheTag(), String.join(", ", names.get(p.executable())),
-                    p.cacheable() ? "" : ", not cached: needs CPython 3.8+");
-        }
-        for (Jdk j : java.jdks().known()) {
-            LOG.info("java {} version {} (as {}), start-up cache: {}", j.java(), j.version(), j.command(),
-                    j.aotKind() == Jdk.AotKind.NONE ? "none (needs JDK 13+)" : j.aotKind().extension());
-        }
+        StartupLog.log(this, url);
     }
 
     public JavaScripts java() {
@@ -247,6 +216,21 @@ public final class Kiln implements AutoCloseable {
 
     public KilnConfig config() {
         return config;
+    }
+
+    /**
+     * Applies what a reload may change while Kiln runs ({@link KilnConfig#RELOADABLE}): timeouts and limits for
+     * scripts started from now on, and their environment. The rest of {@code next} waits for a restart.
+     */
+    public void reload(KilnConfig next) {
+        KilnConfig.Timeouts t = next.timeouts();
+        runner.update(new RunSettings(t.timeout(), t.idleTimeout(), t.killGrace(), t.stderrTimeout(),
+                config.sizes().maxStderrLine()));
+        KilnConfig.Concurrency c = next.concurrency();
+        host.settings().limiter().resize(c.maxConcurrent(), c.maxQueued(), c.queueTimeout());
+        host.settings().environment().rebase(CgiEnvironment.base(next.protocol().passEnv(), next.protocol().env(),
+                hostEnv));
+        config = config.reloaded(next);
     }
 
     public CgiHost host() {
@@ -272,6 +256,24 @@ public final class Kiln implements AutoCloseable {
 
     public ForkServers forkServers() {
         return forkServers;
+    }
+
+    /** The scripts running now, longest-running first. */
+    public List<ScriptRunner.Running> runningNow() {
+        return runner.runningNow();
+    }
+
+    public KilnMetrics metrics() {
+        return metrics;
+    }
+
+    /** Kiln is shutting down: readiness fails, so balancers stop sending before the listener closes. */
+    public void beginStopping() {
+        stopping = true;
+    }
+
+    public boolean stopping() {
+        return stopping;
     }
 
     /** Waits up to {@code limit} for running scripts to finish on their own. */

@@ -33,8 +33,9 @@ class PackageRulesTest {
         "forkserver;run",
         "python;cache cgi config forkserver run",
         "jvm;cache cgi config run",
-        "web;cache cgi config forkserver jvm python",
-        "server;cache config jvm python web",
+        "metrics;",
+        "web;cache cgi config forkserver jvm metrics python run",
+        "server;cache cgi config jvm python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {
         Set<String> may = allowed == null ? Set.of() : Set.of(allowed.split(" "));
@@ -55,7 +56,7 @@ class PackageRulesTest {
     }
 
     @ParameterizedTest(name = "{0} has a package-info")
-    @CsvSource({"cache", "cgi", "config", "forkserver", "jvm", "python", "run", "server", "web"})
+    @CsvSource({"cache", "cgi", "config", "forkserver", "jvm", "metrics", "python", "run", "server", "web"})
     void everyPackageSaysWhatLivesThere(String pkg) throws IOException {
         List<String> lines = Files.readAllLines(MAIN.resolve(pkg).resolve("package-info.java"));
         assertThat(lines).as("three lines of description").hasSizeGreaterThanOrEqualTo(6);

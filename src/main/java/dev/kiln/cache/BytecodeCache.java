@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,7 @@ public final class BytecodeCache {
     private final ProcessUser user;
     private final CacheDiagnostics diagnostics;
     private final Map<CacheProblem.Key, CacheProblem> problems = new ConcurrentHashMap<>();
+    private final LongAdder writeFailures = new LongAdder();
 
     private volatile CacheMode mode = CacheMode.OFF;
     private volatile String lastError;
@@ -83,6 +85,16 @@ public final class BytecodeCache {
         return lastError;
     }
 
+    /** Every failure scripts' loaders reported writing under the cache (mkdir, write, lock), logged or not. */
+    public long writeFailures() {
+        return writeFailures.sum();
+    }
+
+    /** One problem as the log said it: what failed, why, and the fix. */
+    public String describe(CacheProblem p) {
+        return diagnostics.describe(p, root);
+    }
+
     public List<CacheProblem> problems() {
         return List.copyOf(problems.values());
     }
@@ -93,6 +105,9 @@ public final class BytecodeCache {
      * @param dir the folder the fix applies to, or null to take the deepest existing one on the way to path
      */
     public void reported(CacheOp op, String errno, Path path, Path dir) {
+        if (op != CacheOp.READ) {
+            writeFailures.increment();
+        }
         problem(new CacheProblem(op, errno, path, dir != null ? dir : CacheDiagnostics.nearestExisting(path)));
         nextCheckNanos = System.nanoTime(); // look at the root again on the next request
     }

@@ -27,6 +27,26 @@ public final class ScriptStatistics {
         s.record(compiled, cached, shipped, compileMicros);
     }
 
+    /** Every script's counters added up (the last-compile fields are the latest of any script). */
+    public ScriptStats.Snapshot totals() {
+        long requests = 0;
+        long compiled = 0;
+        long cached = 0;
+        long shipped = 0;
+        long micros = 0;
+        long last = 0;
+        for (ScriptStats s : stats.values()) {
+            ScriptStats.Snapshot n = s.snapshot();
+            requests += n.requests();
+            compiled += n.compiled();
+            cached += n.cached();
+            shipped += n.shipped();
+            micros += n.compileMicros();
+            last = Math.max(last, n.lastCompileEpochMillis());
+        }
+        return new ScriptStats.Snapshot(requests, compiled, cached, shipped, micros, last, -1);
+    }
+
     public Map<String, ScriptStats> all() {
         return Map.copyOf(stats);
     }

@@ -25,7 +25,7 @@ public final class CgiEnvironment {
             "SCRIPT_NAME", "SCRIPT_FILENAME", "DOCUMENT_ROOT", "PATH_INFO", "QUERY_STRING", "REMOTE_ADDR",
             "REMOTE_HOST", "REMOTE_PORT");
 
-    private final Map<String, String> base;
+    private volatile Map<String, String> base;
     private final String documentRoot;
     private final boolean passAuthorization;
     private final Pattern headerFilter;
@@ -67,6 +67,11 @@ public final class CgiEnvironment {
         env.remove("PYTHONDONTWRITEBYTECODE");
         env.putAll(configured);
         return env;
+    }
+
+    /** New base variables (a reload of env or pass-env), for scripts started from now on. */
+    public void rebase(Map<String, String> next) {
+        this.base = Map.copyOf(next);
     }
 
     /** The base variables, for helpers that run as scripts do (interpreter probes, the precompiler). */
@@ -124,6 +129,9 @@ public final class CgiEnvironment {
             env.put("CONTENT_TYPE", contentType);
         }
         addHeaders(req, env);
+        if (req.getAttribute(RequestId.ATTRIBUTE) instanceof String id) {
+            env.put("UNIQUE_ID", id);
+        }
         launcher.forEach((name, value) -> {
             if (value == null) {
                 env.remove(name);

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -26,6 +27,8 @@ import dev.kiln.run.ScriptProcess;
  */
 public final class CgiHost {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
+    /** The request attribute naming the script a request ran (its path below the scripts folder). */
+    public static final String SCRIPT_ATTRIBUTE = "dev.kiln.script";
 
     /**
      * What a host needs; each field is one documented option (see {@code dev.kiln.config.Option}).
@@ -45,6 +48,7 @@ public final class CgiHost {
     }
 
     private final Settings s;
+    private final RefusalLog refusals = new RefusalLog();
 
     public CgiHost(Settings settings) {
         this.s = settings;
@@ -72,6 +76,7 @@ public final class CgiHost {
             return;
         }
         ResolvedScript script = found.script();
+        req.setAttribute(SCRIPT_ATTRIBUTE, script.scriptPath().substring(1));
         // 3. plan: which launcher, which command
         Plan plan = s.planner().plan(script.file(), req.getQueryString());
         if (plan instanceof Plan.Refuse refused) {
@@ -129,9 +134,12 @@ public final class CgiHost {
             admitted = false;
         }
         if (!admitted) {
-            LOG.warn("{} {}: 503, {} scripts running and {} waiting; fix: raise max-concurrent or max-queued, "
-                    + "or add capacity", req.getMethod(), req.getRequestURI(), s.limiter().running(),
-                    s.limiter().waiting());
+            String more = refusals.refused(System.nanoTime());
+            if (more != null) {
+                LOG.warn("{} {}: 503, {} scripts running and {} waiting; fix: raise max-concurrent or max-queued, "
+                        + "or add capacity{}", req.getMethod(), req.getRequestURI(), s.limiter().running(),
+                        s.limiter().waiting(), more);
+            }
             resp.setHeader("Retry-After", Long.toString(s.limiter().retryAfterSeconds()));
             ErrorPage.send(resp, 503, req.getRequestURI());
         }
@@ -145,6 +153,10 @@ public final class CgiHost {
         String scriptName = req.getContextPath() + nz(req.getServletPath()) + script.scriptPath();
         Map<String, String> env = s.environment().build(req, script, scriptName, body.length(),
                 launch.environment());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} {}: running {} in {} with environment {}", req.getMethod(), req.getRequestURI(),
+                    String.join(" ", run.command().argv()), script.file().getParent(), new TreeSet<>(env.keySet()));
+        }
         ScriptProcess proc;
         try {
             proc = launch.start(env, script.file().getParent(), logName(script));
@@ -173,6 +185,7 @@ public final class CgiHost {
                 ErrorPage.send(resp, 502, req.getRequestURI());
                 return null;
             }
+            proc.headersSent();
             if (LocalRedirect.requested(head)) {
                 proc.stdout().transferTo(OutputStream.nullOutputStream()); // a local redirect's body is dropped
                 int exit = proc.awaitExit();

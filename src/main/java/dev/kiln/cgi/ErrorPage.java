@@ -13,6 +13,7 @@ public final class ErrorPage {
     public static String reason(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
@@ -21,6 +22,9 @@ public final class ErrorPage {
             case 502 -> "Bad Gateway";
             case 503 -> "Service Unavailable";
             case 504 -> "Gateway Timeout";
+            case 414 -> "URI Too Long";
+            case 431 -> "Request Header Fields Too Large";
+            case 505 -> "HTTP Version Not Supported";
             default -> "Error";
         };
     }
@@ -35,12 +39,17 @@ public final class ErrorPage {
         resp.setStatus(status);
         resp.setContentType("text/html;charset=utf-8");
         resp.setHeader("Cache-Control", "no-store");
-        String title = status + " " + reason(status);
-        String body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body>\n<h1>" + title
-                + "</h1>\n<p>" + escape(requestPath) + "</p>\n</body></html>\n";
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = html(status, requestPath);
         resp.setContentLength(bytes.length);
         resp.getOutputStream().write(bytes);
+    }
+
+    /** The page itself, UTF-8: for answers Kiln's servlets send and those the server sends for them. */
+    public static byte[] html(int status, String requestPath) {
+        String title = status + " " + reason(status);
+        String body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title + "</title></head><body>\n"
+                + "<h1>" + title + "</h1>\n<p>" + escape(requestPath) + "</p>\n</body></html>\n";
+        return body.getBytes(StandardCharsets.UTF_8);
     }
 
     public static String escape(String s) {

@@ -95,10 +95,19 @@ final class ScriptResponse {
         if (stop == ScriptProcess.Stop.CLIENT_GONE) {
             return;
         }
-        List<String> tail = proc.stderrTail();
+        if (stop == ScriptProcess.Stop.SERVER_STOPPING) {
+            LOG.warn("{} {}: 503, script stopped after {} ms: Kiln is shutting down and shutdown-grace ran out",
+                    req.getMethod(), requestPath, proc.elapsedMillis());
+            resp.setHeader("Connection", "close");
+            ErrorPage.send(resp, 503, requestPath);
+            return;
+        }
+        // held back until now, so the traceback is logged once, here, and not line by line before
+        List<String> held = proc.heldStderr();
+        String stderr = held.isEmpty() && !proc.stderrTail().isEmpty() ? "(logged above)"
+                : held.isEmpty() ? "(empty)" : String.join(" | ", held);
         LOG.warn("{} {}: 500, script exited with status {} before sending its headers ({} bytes of output); "
-                        + "stderr tail: {}", req.getMethod(), requestPath, exit, bytesRead,
-                tail.isEmpty() ? "(empty)" : String.join(" | ", tail));
+                        + "stderr: {}", req.getMethod(), requestPath, exit, bytesRead, stderr);
         ErrorPage.send(resp, 500, requestPath);
     }
 

@@ -2,6 +2,7 @@ package dev.kiln.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,8 +76,12 @@ public record KilnConfig(
                            boolean cmdLineArguments, Set<String> methods) {
     }
 
-    /** How long a script may run and stay silent, how long it gets to stop, how long its stderr may linger. */
-    public record Timeouts(Duration timeout, Duration idleTimeout, Duration killGrace, Duration stderrTimeout) {
+    /**
+     * How long a script may run and stay silent, how long it gets to stop, how long its stderr may linger, how
+     * long running scripts may finish when Kiln stops.
+     */
+    public record Timeouts(Duration timeout, Duration idleTimeout, Duration killGrace, Duration stderrTimeout,
+                           Duration shutdownGrace) {
     }
 
     /** How many scripts run at once, and how many requests may wait for a slot, for how long. */
@@ -87,8 +92,14 @@ public record KilnConfig(
     public record Sizes(long maxBody, int maxHeaderSize, int maxStderrLine) {
     }
 
-    /** What operators get: the status page, the access log, the log level. */
-    public record Operations(StatusAccess status, boolean accessLog, String logLevel) {
+    /**
+     * What operators get: the status pages and who may read them, the script listing, request ids, the access
+     * log, the log level.
+     *
+     * @param statusToken the secret that lets remote clients read the status pages; empty for none
+     */
+    public record Operations(StatusAccess status, String statusToken, boolean listScripts, boolean trustRequestId,
+                             boolean accessLog, String logLevel) {
     }
 
     /** Where one option's value came from, for error messages. */
@@ -128,7 +139,8 @@ public record KilnConfig(
                         r.duration(Option.TIMEOUT),
                         r.duration(Option.IDLE_TIMEOUT),
                         r.duration(Option.KILL_GRACE),
-                        r.duration(Option.STDERR_TIMEOUT)),
+                        r.duration(Option.STDERR_TIMEOUT),
+                        r.duration(Option.SHUTDOWN_GRACE)),
                 new Concurrency(
                         maxConcurrent(r),
                         r.integer(Option.MAX_QUEUED, 0, 1_000_000),
@@ -139,8 +151,38 @@ public record KilnConfig(
                         (int) Math.min(Integer.MAX_VALUE, Math.max(80, r.size(Option.MAX_STDERR_LINE)))),
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
+                        r.raw(Option.STATUS_TOKEN).trim(),
+                        r.bool(Option.LIST_SCRIPTS),
+                        r.bool(Option.TRUST_REQUEST_ID),
                         r.bool(Option.ACCESS_LOG),
                         r.logLevel(Option.LOG_LEVEL)));
+    }
+
+    /** One option's effective value and the source it came from ("default" when none set it). */
+    public record Setting(Option option, String value, String source) {
+    }
+
+    /** Every option's raw value and its source, in the order of {@link Option}; unknown keys are an error. */
+    public static List<Setting> explain(List<Source> sources, Map<String, String> hostEnv) {
+        OptionSources r = new OptionSources(sources, hostEnv);
+        return Arrays.stream(Option.values()).map(o -> new Setting(o, r.raw(o), r.from(o))).toList();
+    }
+
+    /** The options a reload applies while Kiln runs; a change to any other needs a restart. */
+    public static final Set<Option> RELOADABLE = Set.of(Option.TIMEOUT, Option.IDLE_TIMEOUT, Option.KILL_GRACE,
+            Option.STDERR_TIMEOUT, Option.SHUTDOWN_GRACE, Option.MAX_CONCURRENT, Option.MAX_QUEUED,
+            Option.QUEUE_TIMEOUT, Option.ENV, Option.PASS_ENV, Option.LOG_LEVEL);
+
+    /** This configuration with the {@link #RELOADABLE} options of {@code next}. */
+    public KilnConfig reloaded(KilnConfig next) {
+        Protocol p = protocol;
+        Operations o = operations;
+        return new KilnConfig(listen, folders, interpreters,
+                new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
+                        p.cmdLineArguments, p.methods),
+                next.timeouts, next.concurrency, sizes,
+                new Operations(o.status, o.statusToken, o.listScripts, o.trustRequestId, o.accessLog,
+                        next.operations.logLevel));
     }
 
     /** Defaults only: what an embedded test or a bare WAR starts from. */

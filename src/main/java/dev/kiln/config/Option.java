@@ -51,6 +51,8 @@ public enum Option {
     IDLE_TIMEOUT("idle-timeout", "DURATION", "60s",
             "Longest time a script may go without writing output; then its process group is killed."),
     KILL_GRACE("kill-grace", "DURATION", "2s", "Time between SIGTERM and SIGKILL when a script is stopped."),
+    SHUTDOWN_GRACE("shutdown-grace", "DURATION", "10s",
+            "On SIGTERM, how long running scripts may finish before they are stopped; new requests are refused."),
     STDERR_TIMEOUT("stderr-timeout", "DURATION", "2s",
             "After a script exits, how long to wait for the rest of its stderr (Tomcat's stderrTimeout)."),
     MAX_CONCURRENT("max-concurrent", "N", "auto", "Scripts running at once (auto: 4 per core, at least 8)."),
@@ -73,7 +75,15 @@ public enum Option {
             "Pass a query string without '=' as command-line words (RFC 3875 4.4); "
                     + "off as in Tomcat since CVE-2019-0232."),
     STATUS("status", "WHO", "local",
-            "Who may read /kiln/status (it shows folders and scripts): local (loopback clients), all, or off."),
+            "Who may read /kiln/, /kiln/status and /kiln/metrics: local (a loopback client that came through no "
+                    + "proxy), all, or off."),
+    STATUS_TOKEN("status-token", "SECRET", "",
+            "Lets remote clients read the status pages and metrics: sent as Authorization: Bearer SECRET, or as "
+                    + "the password of HTTP Basic (any user name). Empty: none."),
+    LIST_SCRIPTS("list-scripts", "BOOL", "true", "List the scripts on / (only to clients that may read the status)."),
+    TRUST_REQUEST_ID("trust-request-id", "BOOL", "false",
+            "Reuse a client's X-Request-Id (1-64 of A-Z a-z 0-9 . _ -) instead of making a new one: for a proxy "
+                    + "that sets it."),
     ACCESS_LOG("access-log", "BOOL", "true",
             "Log one line per request (NCSA format) under the logger kiln.access. Standalone only."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),

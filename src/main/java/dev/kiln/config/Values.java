@@ -24,6 +24,10 @@ final class Values {
             throw bad(option, source, raw, "a duration such as 500ms, 30s, 5m or 1h");
         }
         long n = Long.parseLong(m.group(1));
+        if (m.group(2) == null && n != 0) {
+            // 30 could be seconds or (Tomcat's stderrTimeout) milliseconds: never guess
+            throw bad(option, source, raw, "a duration, which needs a unit: 500ms, 30s, 5m or 1h");
+        }
         String unit = m.group(2) == null ? "s" : m.group(2);
         return switch (unit) {
             case "ms" -> Duration.ofMillis(n);

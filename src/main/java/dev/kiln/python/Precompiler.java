@@ -30,6 +30,17 @@ public final class Precompiler {
         public boolean ok() {
             return errors.isEmpty() && failures.isEmpty();
         }
+
+        /**
+         * The counts as one sentence that adds up: compiled, fresh and failed are files (the scripts and the
+         * modules they import), and their sum is said, apart from the script count.
+         */
+        public String describe() {
+            int files = compiled + fresh + errors.size();
+            return "of " + files + " files (the scripts and the modules they import) " + compiled + " compiled, "
+                    + fresh + " already fresh, " + errors.size() + " with errors"
+                    + (failures.isEmpty() ? "" : "; " + failures.size() + " interpreter runs failed");
+        }
     }
 
     /** Receives progress: {@code done} of {@code total} scripts, the one being compiled now. */

@@ -4,20 +4,22 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * At most {@code maxRunning} scripts at once; up to {@code maxQueued} more wait, each for at most
  * {@code queueTimeout}. Anything beyond is refused at once, so an overload cannot pile up threads.
  */
 public final class RunLimiter {
-    private final Semaphore slots;
-    private final int maxRunning;
-    private final int maxQueued;
-    private final Duration queueTimeout;
+    private final Slots slots;
+    private volatile int maxRunning;
+    private volatile int maxQueued;
+    private volatile Duration queueTimeout;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final LongAdder rejected = new LongAdder();
 
     public RunLimiter(int maxRunning, int maxQueued, Duration queueTimeout) {
-        this.slots = new Semaphore(maxRunning, true);
+        this.slots = new Slots(maxRunning);
         this.maxRunning = maxRunning;
         this.maxQueued = maxQueued;
         this.queueTimeout = queueTimeout;
@@ -30,13 +32,31 @@ public final class RunLimiter {
         }
         if (waiting.incrementAndGet() > maxQueued) {
             waiting.decrementAndGet();
+            rejected.increment();
             return false;
         }
         try {
-            return slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            boolean got = slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (!got) {
+                rejected.increment();
+            }
+            return got;
         } finally {
             waiting.decrementAndGet();
         }
+    }
+
+    /** New limits (a reload): slots are added at once, or taken away as running scripts finish. */
+    public synchronized void resize(int running, int queued, Duration timeout) {
+        int change = running - maxRunning;
+        if (change > 0) {
+            slots.release(change);
+        } else if (change < 0) {
+            slots.reduce(-change);
+        }
+        this.maxRunning = running;
+        this.maxQueued = queued;
+        this.queueTimeout = timeout;
     }
 
     public void release() {
@@ -51,6 +71,16 @@ public final class RunLimiter {
         return waiting.get();
     }
 
+    /** Requests refused so far: queue full, or waited out the queue timeout. */
+    public long rejected() {
+        return rejected.sum();
+    }
+
+    /** Whether a request arriving now would have to wait or be refused. */
+    public boolean full() {
+        return slots.availablePermits() == 0;
+    }
+
     public int maxRunning() {
         return maxRunning;
     }
@@ -58,5 +88,16 @@ public final class RunLimiter {
     /** Seconds a refused client should wait before trying again. */
     public long retryAfterSeconds() {
         return Math.max(1, queueTimeout.toSeconds());
+    }
+
+    /** A fair semaphore whose permits can be taken away. */
+    private static final class Slots extends Semaphore {
+        Slots(int permits) {
+            super(permits, true);
+        }
+
+        void reduce(int n) {
+            reducePermits(n);
+        }
     }
 }

@@ -4,7 +4,10 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +17,7 @@ import java.util.function.IntConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One running script. The caller reads {@link #stdout()}; stdin and stderr are pumped on pool threads; a timer
@@ -33,13 +37,13 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
     private final StderrPump stderrPump;
-    private final InputStream stdout;
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
-    private volatile long lastOutputNanos = startNanos;
+    private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
+    private final Map<String, String> context; // of the request that started it, and its pid
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
@@ -48,9 +52,12 @@ public final class ScriptProcess implements AutoCloseable {
         this.runner = runner;
         this.settings = runner.settings();
         this.signaller = runner.signaller();
-        this.stdout = new Watched(process.stdout());
+        this.stdout = new WatchedStream(process.stdout(), startNanos);
+        Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
+        context.put("pid", Long.toString(pgid));
+        this.context = Map.copyOf(context);
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
-                settings.maxStderrLine(), () -> stderrDone.complete(null));
+                settings.maxStderrLine(), this.context, () -> stderrDone.complete(null));
         runner.pumps().execute(stderrPump);
         // The moment the script itself exits, whatever it left running in its group is an orphan.
         runner.live().add(this);
@@ -67,6 +74,11 @@ public final class ScriptProcess implements AutoCloseable {
 
     public long pid() {
         return pgid;
+    }
+
+    /** The script's path below the scripts folder. */
+    public String script() {
+        return logName.substring("kiln.script.".length());
     }
 
     /** The script's stdout; reading it counts as output for the idle timeout. */
@@ -128,10 +140,16 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             return;
         }
-        LOG.info("stopping {} (pid {}): {}", logName.substring("kiln.script.".length()), pgid, describe(reason));
+        runner.stopped(reason);
+        // the timer thread stops scripts too: the line still names the request
+        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}", script(), pgid, describe(reason)));
         signaller.signal(pgid, "TERM");
-        runner.timer().schedule(() -> signaller.signal(pgid, "KILL"), settings.killGrace().toNanos(),
-                TimeUnit.NANOSECONDS);
+        runner.timer().schedule(() -> {
+            if (process.isAlive()) {
+                runner.killed();
+            }
+            signaller.signal(pgid, "KILL");
+        }, settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Waits up to {@code nanos} for the script itself to exit. */
@@ -181,6 +199,16 @@ public final class ScriptProcess implements AutoCloseable {
         return stderrPump.tail();
     }
 
+    /** The script sent its headers: its stderr so far is logged, and the rest as it comes. */
+    public void headersSent() {
+        stderrPump.release();
+    }
+
+    /** The script failed before its headers: the stderr held back (after {@link #awaitExit()}, all of it). */
+    public List<String> heldStderr() {
+        return stderrPump.takeHeld();
+    }
+
     public boolean stdinBrokenByScript() {
         return stdinBrokenByScript;
     }
@@ -192,6 +220,7 @@ public final class ScriptProcess implements AutoCloseable {
     /** Kills the group if anything is left and releases every stream and timer. Idempotent. */
     @Override
     public void close() {
+        stderrPump.release();
         if (process.isAlive()) {
             stop.compareAndSet(null, Stop.CLIENT_GONE);
             signaller.signal(pgid, "KILL");
@@ -226,7 +255,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         if (now - startNanos >= settings.timeout().toNanos()) {
             stop(Stop.TOTAL_TIMEOUT);
-        } else if (now - lastOutputNanos >= settings.idleTimeout().toNanos()) {
+        } else if (now - stdout.lastReadNanos() >= settings.idleTimeout().toNanos()) {
             stop(Stop.IDLE_TIMEOUT);
         }
     }
@@ -236,43 +265,6 @@ public final class ScriptProcess implements AutoCloseable {
             c.close();
         } catch (IOException e) {
             // nothing useful to do: the process is going away
-        }
-    }
-
-    /** The script's stdout, noting the time of every read that returned data. */
-    private final class Watched extends InputStream {
-        private final InputStream in;
-
-        Watched(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = in.read();
-            if (b >= 0) {
-                lastOutputNanos = System.nanoTime();
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                lastOutputNanos = System.nanoTime();
-            }
-            return n;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return in.available();
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
         }
     }
 }

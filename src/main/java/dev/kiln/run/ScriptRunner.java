@@ -3,6 +3,7 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Owns what every script run shares, whichever launcher started it: the threads that pump stdin and stderr and
@@ -24,15 +26,20 @@ public final class ScriptRunner implements AutoCloseable {
     /** How often timeouts are checked: they are enforced to within this. */
     private static final long SWEEP_MILLIS = 50;
 
-    private final RunSettings settings;
+    private volatile RunSettings settings;
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
     private final NativeEncoding nativeEncoding = NativeEncoding.ofThisJvm();
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
+    private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
+    private final LongAdder kills = new LongAdder();
 
     public ScriptRunner(RunSettings settings) {
         this.settings = settings;
+        for (ScriptProcess.Stop s : ScriptProcess.Stop.values()) {
+            stops.put(s, new LongAdder());
+        }
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -48,6 +55,11 @@ public final class ScriptRunner implements AutoCloseable {
 
     public RunSettings settings() {
         return settings;
+    }
+
+    /** New limits, for scripts started from now on (a reload); running scripts keep theirs. */
+    public void update(RunSettings next) {
+        this.settings = next;
     }
 
     /** Starts {@code launch} by exec, as the leader of its own session and process group. */
@@ -87,6 +99,40 @@ public final class ScriptRunner implements AutoCloseable {
 
     Set<ScriptProcess> live() {
         return live;
+    }
+
+    void stopped(ScriptProcess.Stop reason) {
+        stops.get(reason).increment();
+    }
+
+    void killed() {
+        kills.increment();
+    }
+
+    /** Scripts Kiln stopped so far, by reason. */
+    public Map<ScriptProcess.Stop, Long> stops() {
+        Map<ScriptProcess.Stop, Long> out = new EnumMap<>(ScriptProcess.Stop.class);
+        stops.forEach((reason, n) -> out.put(reason, n.sum()));
+        return out;
+    }
+
+    /** Scripts that outlived the kill grace and were sent SIGKILL. */
+    public long kills() {
+        return kills.sum();
+    }
+
+    /** One script running now: its path below the scripts folder, its pid, how long it has run. */
+    public record Running(String script, long pid, long elapsedMillis) {
+    }
+
+    /** The scripts running now, longest-running first. */
+    public List<Running> runningNow() {
+        List<Running> out = new ArrayList<>();
+        for (ScriptProcess p : live) {
+            out.add(new Running(p.script(), p.pid(), p.elapsedMillis()));
+        }
+        out.sort((a, b) -> Long.compare(b.elapsedMillis(), a.elapsedMillis()));
+        return out;
     }
 
     /** Scripts running now. */

@@ -2,12 +2,16 @@ package dev.kiln.server;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import dev.kiln.Kiln;
+import dev.kiln.ScriptsFolder;
 import dev.kiln.cache.CachePruner;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.Option;
 import dev.kiln.jvm.JavaScripts;
+import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.python.Precompiler;
 
 /** The jar's one-shot commands: {@code precompile} and {@code prune}. */
@@ -27,9 +31,8 @@ final class Commands {
             for (String f : s.failures()) {
                 out.println("error: " + f);
             }
-            out.printf("precompiled %d scripts into %s in %d ms: %d modules compiled, %d already fresh, %d errors%n",
-                    s.scripts(), kiln.cache().prefix(), (System.nanoTime() - start) / 1_000_000, s.compiled(),
-                    s.fresh(), s.errors().size() + s.failures().size());
+            out.printf("precompiled %d scripts into %s in %d ms: %s%n", s.scripts(), kiln.cache().prefix(),
+                    (System.nanoTime() - start) / 1_000_000, s.describe());
             JavaScripts.Precompiled j = kiln.java().precompile();
             j.errors().forEach(out::println);
             if (j.scripts() > 0) {
@@ -38,6 +41,26 @@ final class Commands {
             }
             return s.ok() && j.errors().isEmpty() ? ExitCode.OK : ExitCode.FAILURE;
         }
+    }
+
+    /**
+     * Prints every option as {@code name = value  # source} and checks what a start would check first (the
+     * scripts folder, the Python interpreter) without starting: like {@code apachectl configtest}.
+     */
+    static ExitCode config(List<KilnConfig.Setting> settings, KilnConfig config, String path, PrintStream out) {
+        out.println("# Kiln " + Kiln.VERSION + ": the effective configuration, each value with where it came from");
+        for (KilnConfig.Setting s : settings) {
+            String value = s.option() == Option.STATUS_TOKEN && !s.value().isEmpty() ? "(set, not shown)" : s.value();
+            out.println(s.option().key() + " = " + value + "  # " + s.source());
+        }
+        ScriptsFolder.check(config.folders().scripts().toAbsolutePath().normalize());
+        String python = config.interpreters().python();
+        InterpreterRegistry probe = new InterpreterRegistry(Map.of("PATH", path));
+        if (probe.lookup(python).isEmpty()) {
+            out.println("warning: python " + python + ": " + probe.failure(python) + "; Python scripts would fail");
+        }
+        out.println("configuration OK");
+        return ExitCode.OK;
     }
 
     static ExitCode prune(KilnConfig config, Map<String, String> env, PrintStream out) throws Exception {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -22,6 +23,7 @@ import ch.qos.logback.classic.LoggerContext;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.ConfigException;
+import dev.kiln.config.EnvironmentOptions;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 
@@ -31,6 +33,10 @@ public final class KilnMain {
     }
 
     public static void main(String[] args) {
+        // A broken logging configuration is reported in one line below, not as logback's own status dump.
+        if (System.getProperty("logback.statusListenerClass") == null) {
+            System.setProperty("logback.statusListenerClass", "ch.qos.logback.core.status.NopStatusListener");
+        }
         // Starting a script is Kiln's hot path: vfork skips the jspawnhelper exec posix_spawn needs (0.75
         // against 1.3 ms per spawn measured here on JDK 17 and 25). JDK 25 deprecates vfork with a warning on
         // stderr, and its posix_spawn, unlike vfork, clears the blocked-signal mask: there the default stays.
@@ -44,6 +50,7 @@ public final class KilnMain {
     /** @return the exit code, or empty when the server is running (the caller must not exit) */
     static Optional<ExitCode> run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         CommandLine cli;
+        List<KilnConfig.Source> sources;
         KilnConfig config;
         try {
             cli = CommandLine.parse(args);
@@ -55,36 +62,62 @@ public final class KilnMain {
                 out.println("kiln " + Kiln.VERSION);
                 return Optional.of(ExitCode.OK);
             }
-            config = resolve(cli, env);
+            sources = sources(cli, env);
+            String unknown = EnvironmentOptions.of(env).warning();
+            if (unknown != null) {
+                LoggerFactory.getLogger("kiln").warn("{}", unknown);
+            }
+            config = KilnConfig.resolve(sources, env);
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
             return Optional.of(ExitCode.USAGE);
         }
         setLogLevel(config.operations().logLevel());
+        Optional<String> logs = LogFiles.problem();
+        if (logs.isPresent()) {
+            err.println("kiln: " + logs.get());
+            return Optional.of(ExitCode.FAILURE);
+        }
         Logger log = LoggerFactory.getLogger("kiln");
         try {
             return switch (cli.command()) {
                 case PRECOMPILE -> Optional.of(Commands.precompile(config, env, out));
                 case PRUNE -> Optional.of(Commands.prune(config, env, out));
-                case SERVE -> serve(config, env, log);
+                case CONFIG -> Optional.of(Commands.config(KilnConfig.explain(sources, env), config,
+                        env.getOrDefault("PATH", "/usr/bin:/bin"), out));
+                case SERVE -> serve(config, new Lifecycle.Reread(cli, env, KilnConfig.explain(sources, env)), log);
             };
         } catch (ConfigException e) {
             err.println("kiln: " + e.getMessage());
             return Optional.of(ExitCode.USAGE);
-        } catch (BindException e) {
-            KilnConfig.Listen listen = config.listen();
-            err.println("kiln: cannot listen on " + listen.bind() + ":" + listen.port() + ": " + e.getMessage()
-                    + "; fix: choose another --port or stop what uses it");
-            return Optional.of(ExitCode.FAILURE);
         } catch (Exception e) {
+            if (bindFailure(e) != null) {
+                KilnConfig.Listen listen = config.listen();
+                err.println("kiln: cannot listen on " + listen.bind() + ":" + listen.port() + ": "
+                        + bindFailure(e).getMessage().toLowerCase(Locale.ROOT) + "; fix: stop what uses port "
+                        + listen.port() + " (ss -ltnp 'sport = :" + listen.port() + "' shows it) or choose another "
+                        + "--port");
+                return Optional.of(ExitCode.FAILURE);
+            }
             log.error("kiln could not start: {}", e.toString());
             return Optional.of(ExitCode.FAILURE);
         }
     }
 
+    /** The BindException under Jetty's wrapping, or null. */
+    private static BindException bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException b) {
+                return b;
+            }
+        }
+        return null;
+    }
+
     /** Starts the server; it runs until the JVM is stopped, so there is no exit code yet. */
-    private static Optional<ExitCode> serve(KilnConfig config, Map<String, String> env, Logger log) throws Exception {
-        KilnServer server = KilnServer.start(config, env);
+    private static Optional<ExitCode> serve(KilnConfig config, Lifecycle.Reread reread, Logger log)
+            throws Exception {
+        KilnServer server = KilnServer.start(config, reread.env());
         String bind = config.listen().bind();
         String host = bind.equals("0.0.0.0") || bind.isEmpty() ? "localhost" : bind;
         server.kiln().logStartup("http://" + host + ":" + server.port() + "/");
@@ -94,6 +127,8 @@ public final class KilnMain {
             log.info("trusted proxies: {} (their Forwarded and X-Forwarded-* headers name the client)",
                     config.listen().trustedProxies());
         }
+        Lifecycle.install(server, reread);
+        // any other exit still stops every script: close() runs once, whoever calls it first
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
@@ -106,9 +141,14 @@ public final class KilnMain {
 
     /** Flags, then KILN_* environment variables, then the properties file, then defaults. */
     static KilnConfig resolve(CommandLine cli, Map<String, String> env) {
+        return KilnConfig.resolve(sources(cli, env), env);
+    }
+
+    /** The sources of option values, first wins. */
+    static List<KilnConfig.Source> sources(CommandLine cli, Map<String, String> env) {
         List<KilnConfig.Source> sources = new ArrayList<>();
         sources.add(new KilnConfig.Source("command line", without(cli.options(), Option.CONFIG)));
-        sources.add(new KilnConfig.Source("environment", environment(env)));
+        sources.add(new KilnConfig.Source("environment", EnvironmentOptions.of(env).options()));
         String explicit = cli.options().getOrDefault(Option.CONFIG.key(), env.get(Option.CONFIG.envName()));
         Path file = Path.of(explicit != null ? explicit : Option.CONFIG.defaultValue());
         if (Files.isRegularFile(file)) {
@@ -116,28 +156,7 @@ public final class KilnMain {
         } else if (explicit != null) {
             throw new ConfigException("config file " + file + " does not exist (from --config or KILN_CONFIG)");
         }
-        return KilnConfig.resolve(sources, env);
-    }
-
-    private static Map<String, String> environment(Map<String, String> env) {
-        Map<String, String> out = new HashMap<>();
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            if (!e.getKey().startsWith("KILN_") || e.getKey().equals(Option.CONFIG.envName())) {
-                continue;
-            }
-            Option match = null;
-            for (Option o : Option.values()) {
-                if (o.envName().equals(e.getKey())) {
-                    match = o;
-                }
-            }
-            if (match == null) {
-                throw new ConfigException("unknown environment variable " + e.getKey()
-                        + "; Kiln's variables are KILN_<OPTION>, see --help");
-            }
-            out.put(match.key(), e.getValue());
-        }
-        return out;
+        return sources;
     }
 
     private static Map<String, String> properties(Path file) {
@@ -157,7 +176,7 @@ public final class KilnMain {
         return out;
     }
 
-    private static void setLogLevel(String level) {
+    static void setLogLevel(String level) {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
             logback.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level));
         }

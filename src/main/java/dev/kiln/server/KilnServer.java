@@ -2,36 +2,53 @@ package dev.kiln.server;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import jakarta.servlet.DispatcherType;
+
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.Slf4jRequestLogWriter;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.handler.SecuredRedirectHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.web.CgiServlet;
+import dev.kiln.web.HealthServlet;
 import dev.kiln.web.IndexServlet;
+import dev.kiln.web.MetricsServlet;
+import dev.kiln.web.RequestIdFilter;
+import dev.kiln.web.StatusPage;
 import dev.kiln.web.StatusServlet;
 
 /** The standalone server: an embedded Jetty with Kiln's three servlets. */
 public final class KilnServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln");
     private final Server jetty;
     private final Kiln kiln;
     private final ServerConnector connector;
     private final Optional<ServerConnector> https;
+    private final GracefulHandler graceful;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private KilnServer(Server jetty, ServerConnector connector, Optional<ServerConnector> https, Kiln kiln) {
+    private KilnServer(Server jetty, ServerConnector connector, Optional<ServerConnector> https,
+                       GracefulHandler graceful, Kiln kiln) {
         this.jetty = jetty;
+        this.graceful = graceful;
         this.connector = connector;
         this.https = https;
         this.kiln = kiln;
@@ -69,15 +86,25 @@ public final class KilnServer implements AutoCloseable {
         https.ifPresent(server::addConnector);
 
         ServletContextHandler context = new ServletContextHandler("/");
+        context.addFilter(new FilterHolder(new RequestIdFilter(config.operations().trustRequestId())), "/*",
+                EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
+        ServletHolder health = new ServletHolder("health", new HealthServlet(kiln));
+        context.addServlet(health, "/kiln/health");
+        context.addServlet(health, "/kiln/ready");
+        context.addServlet(new ServletHolder("metrics", new MetricsServlet(kiln)), "/kiln/metrics");
+        context.addServlet(new ServletHolder("status-page", new StatusPage(kiln)), "/kiln/");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
+        KilnErrorHandler errors = new KilnErrorHandler();
+        server.setErrorHandler(errors);
+        context.setErrorHandler(errors);
         boolean redirect = config.listen().tls().map(KilnConfig.Tls::redirect).orElse(false);
-        server.setHandler(redirect ? new SecuredRedirectHandler(context, HttpStatus.PERMANENT_REDIRECT_308) : context);
+        GracefulHandler graceful = new GracefulHandler(redirect
+                ? new SecuredRedirectHandler(context, HttpStatus.PERMANENT_REDIRECT_308) : context);
+        server.setHandler(graceful);
         if (config.operations().accessLog()) {
-            Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
-            writer.setLoggerName("kiln.access");
-            server.setRequestLog(new CustomRequestLog(writer, CustomRequestLog.EXTENDED_NCSA_FORMAT));
+            server.setRequestLog(new AccessLog());
         }
         server.setStopAtShutdown(false);
         try {
@@ -89,7 +116,7 @@ public final class KilnServer implements AutoCloseable {
         // the port HTTPS really got (https-port 0 picks one), for redirects and SERVER_PORT of forwarded https
         https.ifPresent(c -> http.setSecurePort(c.getLocalPort()));
         kiln.startServing();
-        return new KilnServer(server, connector, https, kiln);
+        return new KilnServer(server, connector, https, graceful, kiln);
     }
 
     public int port() {
@@ -110,20 +137,37 @@ public final class KilnServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting requests, lets running scripts finish for up to the kill grace, stops the rest (SIGTERM,
-     * then SIGKILL), then stops Jetty: no script outlives the server.
+     * Stops accepting requests (readiness fails first), lets running scripts finish for up to shutdown-grace,
+     * stops the rest (SIGTERM, then SIGKILL; a client still waiting for headers gets a clean 503), lets Jetty
+     * finish every response in flight, and logs each step: no script outlives the server. Runs once.
      */
     @Override
     public void close() throws Exception {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        long start = System.nanoTime();
+        Duration grace = kiln.config().timeouts().shutdownGrace();
+        kiln.beginStopping();
+        LOG.info("stopping: no new connections; {} scripts running, waiting up to {} s (shutdown-grace) for them",
+                kiln.runningNow().size(), grace.toMillis() / 1000.0);
         try {
             connector.close();
             https.ifPresent(ServerConnector::close);
-            kiln.awaitIdle(kiln.config().timeouts().killGrace());
+            kiln.awaitIdle(grace);
+            int left = kiln.runningNow().size();
+            if (left > 0) {
+                LOG.warn("stopping {} scripts still running after shutdown-grace {} s; fix: raise shutdown-grace if "
+                        + "they need longer", left, grace.toMillis() / 1000.0);
+            }
         } finally {
             try {
                 kiln.close();
+                // every response in flight (a script's, or a 503 for one stopped above) is finished, not cut
+                graceful.shutdown().get(kiln.config().timeouts().killGrace().toMillis() + 5000, TimeUnit.MILLISECONDS);
             } finally {
                 jetty.stop();
+                LOG.info("Kiln stopped in {} ms", (System.nanoTime() - start) / 1_000_000);
             }
         }
     }

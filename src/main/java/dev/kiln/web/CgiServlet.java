@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
+import dev.kiln.cgi.CgiHost;
 import dev.kiln.config.ConfigException;
 
 /**
@@ -58,7 +59,13 @@ public class CgiServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
-        kiln.host().serve(req, resp);
+        long start = System.nanoTime();
+        try {
+            kiln.host().serve(req, resp);
+        } finally {
+            kiln.metrics().record((String) req.getAttribute(CgiHost.SCRIPT_ATTRIBUTE), resp.getStatus(),
+                    System.nanoTime() - start);
+        }
     }
 
     @Override

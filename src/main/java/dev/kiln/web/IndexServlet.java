@@ -31,38 +31,42 @@ public class IndexServlet extends KilnServlet {
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Path root = k.host().settings().resolver().root();
+        boolean status = StatusGate.allowed(k.config().operations(), req);
         LibraryFiles library = k.host().settings().planner().library();
-        List<String> scripts;
+        List<String> scripts = status && k.config().operations().listScripts() ? scripts(root, library) : List.of();
+        String base = req.getContextPath() + "/cgi-bin/";
+        StringBuilder b = new StringBuilder(2048);
+        b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Kiln</title>\n")
+                .append("<style>body{font-family:sans-serif;max-width:42em;margin:2em auto}li{margin:.3em 0}"
+                        + "</style></head><body>\n<h1>Kiln</h1>\n");
+        if (!scripts.isEmpty()) {
+            b.append("<p>CGI scripts:</p>\n<ul>\n");
+        }
+        for (String s : scripts) {
+            String href = base + s;
+            b.append("<li><a href=\"").append(ErrorPage.escape(href)).append("\">").append(ErrorPage.escape(s))
+                    .append("</a></li>\n");
+        }
+        if (!scripts.isEmpty()) {
+            b.append("</ul>\n");
+        }
+        if (status) {
+            b.append("<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
+                    .append("/kiln/\">Status</a></p>\n");
+        }
+        b.append("</body></html>\n");
+        send(resp, 200, "text/html;charset=utf-8", b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static List<String> scripts(Path root, LibraryFiles library) throws IOException {
         try (Stream<Path> files = Files.walk(root, 3)) {
-            scripts = files.filter(Files::isRegularFile)
+            return files.filter(Files::isRegularFile)
                     .filter(p -> listed(root, p) && library.why(p).isEmpty())
                     .map(p -> root.relativize(p).toString())
                     .sorted()
                     .limit(500)
                     .toList();
         }
-        String base = req.getContextPath() + "/cgi-bin/";
-        StringBuilder b = new StringBuilder(2048);
-        b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Kiln</title>\n")
-                .append("<style>body{font-family:sans-serif;max-width:42em;margin:2em auto}li{margin:.3em 0}"
-                        + "code{color:#555}</style></head><body>\n")
-                .append("<h1>Kiln</h1>\n<p>CGI scripts in <code>").append(ErrorPage.escape(root.toString()))
-                .append("</code>:</p>\n<ul>\n");
-        for (String s : scripts) {
-            String href = base + s;
-            b.append("<li><a href=\"").append(ErrorPage.escape(href)).append("\">").append(ErrorPage.escape(s))
-                    .append("</a></li>\n");
-        }
-        b.append("</ul>\n");
-        if (StatusServlet.readableBy(k.config().operations().status(), req.getRemoteAddr())) {
-            b.append("<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
-                    .append("/kiln/status\">Cache status</a> (JSON)</p>\n");
-        }
-        b.append("</body></html>\n");
-        byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
-        resp.setContentType("text/html;charset=utf-8");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
     }
 
     /** Runnable-looking files only: no hidden parts, no text files (and no library files, see above). */

@@ -1,10 +1,9 @@
 package dev.kiln.web;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -15,13 +14,14 @@ import dev.kiln.Kiln;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
-import dev.kiln.cgi.ErrorPage;
-import dev.kiln.config.StatusAccess;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.jvm.JavaStatistics;
 import dev.kiln.jvm.Jdk;
+import dev.kiln.metrics.MinuteRequests;
+import dev.kiln.metrics.ScriptRequests;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.PythonInterpreter;
+import dev.kiln.run.ScriptRunner;
 
 /**
  * {@code GET /kiln/status}: the cache's folder and health, the interpreters and their tags, and per script the
@@ -39,32 +39,8 @@ public class StatusServlet extends KilnServlet {
 
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        StatusAccess access = k.config().operations().status();
-        if (!readableBy(access, req.getRemoteAddr())) {
-            ErrorPage.send(resp, access == StatusAccess.OFF ? 404 : 403, req.getRequestURI());
-            return;
-        }
-        byte[] body = render(k).getBytes(StandardCharsets.UTF_8);
-        resp.setContentType("application/json");
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
-    }
-
-    /** Whether a client at {@code addr} may read the page (the index links it only then). */
-    static boolean readableBy(StatusAccess access, String addr) {
-        return switch (access) {
-            case ALL -> true;
-            case LOCAL -> isLoopback(addr);
-            case OFF -> false;
-        };
-    }
-
-    private static boolean isLoopback(String addr) {
-        try {
-            return addr != null && InetAddress.getByName(addr).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false; // a literal address never needs a lookup; anything else is not local
+        if (admitted(k, req, resp)) {
+            send(resp, 200, "application/json", render(k).getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -89,7 +65,7 @@ public class StatusServlet extends KilnServlet {
         for (CacheProblem p : cache.problems()) {
             b.append(sep).append("{\"op\": ").append(Json.string(p.op().word())).append(", \"errno\": ")
                     .append(Json.string(p.errno())).append(", \"path\": ").append(Json.string(p.path().toString()))
-                    .append("}");
+                    .append(", \"description\": ").append(Json.string(cache.describe(p))).append("}");
             sep = ", ";
         }
         b.append("]},\n  \"interpreters\": [");
@@ -108,6 +84,9 @@ public class StatusServlet extends KilnServlet {
         b.append("\n  ],\n  \"javaScripts\": ").append(javaScripts(k));
         String stats = scriptsStats(k);
         b.append(",\n  \"scriptsStats\": ").append(stats);
+        b.append(",\n  \"requests\": ").append(requests(k));
+        b.append(",\n  \"lastHour\": ").append(lastHour(k));
+        b.append(",\n  \"runningNow\": ").append(runningNow(k));
         // Deprecated: the same object under its first, snake_case name, for one release; the next one drops it.
         b.append(",\n  \"scripts_stats\": ").append(stats);
         b.append("\n}\n");
@@ -163,6 +142,50 @@ public class StatusServlet extends KilnServlet {
             sep = ",";
         }
         return b.append("\n  }").toString();
+    }
+
+    /** Per script (label), sorted: requests answered, 5xx among them, median and 95th percentile latency. */
+    private static String requests(Kiln k) {
+        StringBuilder b = new StringBuilder(512).append('{');
+        String sep = "";
+        for (Map.Entry<String, ScriptRequests> e : k.metrics().scripts().entrySet()) {
+            ScriptRequests r = e.getValue();
+            b.append(sep).append("\n    ").append(Json.string(e.getKey())).append(": {\"requests\": ")
+                    .append(r.requests()).append(", \"errors\": ").append(r.errors())
+                    .append(", \"p50Millis\": ").append(millis(r.p50Seconds()))
+                    .append(", \"p95Millis\": ").append(millis(r.p95Seconds())).append("}");
+            sep = ",";
+        }
+        return b.append("\n  }").toString();
+    }
+
+    /** Milliseconds with one decimal, as the status page shows them. */
+    static String millis(double seconds) {
+        return String.format(Locale.ROOT, "%.1f", seconds * 1000);
+    }
+
+    private static String lastHour(Kiln k) {
+        StringBuilder b = new StringBuilder(4096).append('[');
+        String sep = "";
+        for (MinuteRequests m : k.metrics().lastHour()) {
+            b.append(sep).append("{\"minute\": ").append(Json.string(Instant.ofEpochSecond(m.epochMinute() * 60)
+                    .toString())).append(", \"requests\": ").append(m.requests()).append(", \"errors\": ")
+                    .append(m.errors()).append(", \"meanMillis\": ").append(millis(m.meanSeconds()))
+                    .append(", \"maxMillis\": ").append(millis(m.maxSeconds())).append('}');
+            sep = ",\n    ";
+        }
+        return b.append(']').toString();
+    }
+
+    private static String runningNow(Kiln k) {
+        StringBuilder b = new StringBuilder().append('[');
+        String sep = "";
+        for (ScriptRunner.Running r : k.runningNow()) {
+            b.append(sep).append("{\"script\": ").append(Json.string(r.script())).append(", \"pid\": ")
+                    .append(r.pid()).append(", \"elapsedMillis\": ").append(r.elapsedMillis()).append('}');
+            sep = ", ";
+        }
+        return b.append(']').toString();
     }
 
     /** Per script, sorted by path: request, compile and cache-hit counters. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
+import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletContext;
 
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.ConfigException;
+import dev.kiln.config.EnvironmentOptions;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 
@@ -44,7 +46,11 @@ final class WarConfig {
         List<KilnConfig.Source> sources = new ArrayList<>();
         sources.add(new KilnConfig.Source("servlet init-param", translate(params(servlet), ctx)));
         sources.add(new KilnConfig.Source("context init-param", translate(contextParams(ctx), ctx)));
-        sources.add(new KilnConfig.Source("environment", fromEnvironment(env)));
+        EnvironmentOptions fromEnv = EnvironmentOptions.of(env);
+        if (fromEnv.warning() != null) {
+            LOG.warn("{}", fromEnv.warning());
+        }
+        sources.add(new KilnConfig.Source("environment", fromEnv.options()));
         sources.add(new KilnConfig.Source("webapp default", webappDefaults(ctx, env)));
         KilnConfig config = KilnConfig.resolve(sources, env);
         return new Kiln(config, env, tempDir(ctx));
@@ -67,16 +73,13 @@ final class WarConfig {
         return t instanceof File f ? f.toPath() : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    /** KILN_* variables that name options; others are left to their owners. */
-    static Map<String, String> fromEnvironment(Map<String, String> env) {
-        Map<String, String> out = new HashMap<>();
-        for (Option o : Option.values()) {
-            String v = env.get(o.envName());
-            if (v != null && o != Option.CONFIG) {
-                out.put(o.key(), v);
-            }
+    /** The option trust-request-id for the request-id filter: its init-param, else the environment. */
+    static boolean trustRequestId(FilterConfig filter) {
+        String v = filter.getInitParameter(Option.TRUST_REQUEST_ID.key());
+        if (v == null) {
+            v = System.getenv(Option.TRUST_REQUEST_ID.envName());
         }
-        return out;
+        return v != null && Boolean.parseBoolean(v.trim());
     }
 
     /** Kiln names pass as they are; Tomcat CGIServlet names are translated. */

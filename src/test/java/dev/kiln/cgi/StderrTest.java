@@ -27,6 +27,8 @@ class StderrTest extends LimitsFixture {
             List<String> lines = logs.await(3000, "WARN [kiln.", path, "500", "fatal-" + t + ": cannot open config");
             assertThat(lines).as(logs.lines().toString()).hasSize(1);
             assertThat(lines.get(0)).contains("starting up").doesNotContain("\n");
+            assertThat(logs.matching("fatal-" + t)).as("the stderr is logged once, in the WARN").hasSize(1);
+            assertThat(logs.matching("starting up")).hasSize(1);
         }
     }
 

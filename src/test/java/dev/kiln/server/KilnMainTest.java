@@ -25,6 +25,7 @@ import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 import dev.kiln.config.StatusAccess;
+import dev.kiln.testing.LogCapture;
 
 /** The jar's command-line contract: names, precedence flag > environment > file > default, exit code 2. */
 class KilnMainTest {
@@ -79,7 +80,8 @@ class KilnMainTest {
                 argumentSet("option without value", Map.of(), List.of("--port"), List.of("--port needs a value")),
                 argumentSet("bad number in environment", Map.of("KILN_MAX_CONCURRENT", "lots"), List.of(),
                         List.of("max-concurrent", "environment")),
-                argumentSet("unknown KILN_ variable", Map.of("KILN_PROT", "80"), List.of(), List.of("KILN_PROT")),
+                argumentSet("duration without its unit", Map.of(), List.of("--idle-timeout", "30"),
+                        List.of("idle-timeout", "'30'", "needs a unit")),
                 argumentSet("unknown command", Map.of(), List.of("serv"), List.of("serve, precompile, prune")));
     }
 
@@ -89,6 +91,25 @@ class KilnMainTest {
         Outcome o = run(env, args.toArray(String[]::new));
         assertThat(o.code()).isEqualTo(2);
         assertThat(o.err()).contains(says);
+    }
+
+    @Test
+    void unknownKilnVariablesAreOneWarningAndKubernetesServiceLinksAreQuiet() {
+        Map<String, String> env = new HashMap<>(Map.of("HOME", temp.toString(), "KILN_HOME", "/opt/kiln",
+                "KILN_PROT", "80", "KILN_PORT", "tcp://10.0.0.11:8080", "KILN_SERVICE_HOST", "10.0.0.11",
+                "KILN_SERVICE_PORT", "8080", "KILN_SERVICE_PORT_HTTP", "8080", "KILN_PORT_8080_TCP",
+                "tcp://10.0.0.11:8080", "KILN_PORT_8080_TCP_ADDR", "10.0.0.11", "KILN_PORT_8080_TCP_PROTO", "tcp"));
+        env.put("KILN_TIMEOUT", "7s");
+        try (LogCapture logs = LogCapture.capture()) {
+            KilnConfig c = KilnMain.resolve(CommandLine.parse(new String[0]), env);
+            assertThat(c.listen().port()).as("KILN_PORT=tcp://... is a service link").isEqualTo(8080);
+            assertThat(c.timeouts().timeout()).isEqualTo(Duration.ofSeconds(7));
+            assertThat(logs.lines()).hasSize(1);
+            assertThat(logs.lines().get(0)).startsWith("WARN [kiln] ignoring environment variables KILN_HOME, KILN_PROT")
+                    .doesNotContain("SERVICE").doesNotContain("KILN_PORT");
+        }
+        Outcome o = run(env, "--help");
+        assertThat(o.code()).isZero();
     }
 
     @Test

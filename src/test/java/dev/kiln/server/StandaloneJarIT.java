@@ -32,7 +32,8 @@ class StandaloneJarIT {
             assertThat(index.body()).contains("/cgi-bin/hello.py").contains("/cgi-bin/form.py")
                     .contains("/cgi-bin/hello.sh").doesNotContain("kiln_demo/text.py");
             kiln.await(5000, "python /usr/bin/python3 version"); // the startup summary's last line
-            assertThat(kiln.logText()).contains("serving http://127.0.0.1:" + port + "/cgi-bin/")
+            assertThat(kiln.get("/").statusCode()).as("the advertised URL works").isEqualTo(200);
+            assertThat(kiln.logText()).contains("serving http://127.0.0.1:" + port + "/ (scripts at ")
                     .contains("scripts folder: " + Path.of("webapp/WEB-INF/cgi-bin").toAbsolutePath())
                     .contains("cache folder: " + home.resolve(".cache/kiln"))
                     .containsPattern("python /usr/bin/python3 version 3\\.\\d+\\.\\d+ cache tag cpython-3\\d+ "

@@ -34,6 +34,7 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private int port;
+    private Thread reader;
 
     private KilnJar(Process process, List<String> log) {
         this.process = process;
@@ -137,7 +138,7 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
     }
 
     private void keepOutput() {
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
@@ -169,6 +170,25 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The java process's pid, for signals. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Sends a signal (HUP, TERM, ...) to the java process. */
+    public void signal(String name) throws Exception {
+        Commands.of("kill", "-" + name, Long.toString(pid())).ok();
+    }
+
+    /** Waits for the process to exit on its own, and for the last of its output, and returns its exit code. */
+    public int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("kiln.jar still running after " + limit.toSeconds() + " s:\n" + logText());
+        }
+        reader.join(limit.toMillis());
+        return process.exitValue();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.kiln.testing;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.slf4j.LoggerFactory;
@@ -13,10 +14,12 @@ import ch.qos.logback.core.AppenderBase;
  * Captures what Kiln logs (logger names starting with {@code kiln}, the access log left out unless asked for
  * with {@code capture("kiln.access")}) while a test runs:
  * {@code try (LogCapture logs = LogCapture.capture()) { ... logs.lines() ... }}.
- * Each line is {@code LEVEL [logger] message}.
+ * Each line is {@code LEVEL [logger] message}; {@link #withContext()} has the same lines with the logging
+ * context (request id, script pid) before the message: {@code LEVEL [logger] request=ID pid=PID message}.
  */
 public final class LogCapture extends AppenderBase<ILoggingEvent> implements LogLines, AutoCloseable {
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<String> contextual = new CopyOnWriteArrayList<>();
     private final Logger target;
 
     private LogCapture(Logger target) {
@@ -42,6 +45,19 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Log
             return; // one line per request: tests look at the event lines, not at the traffic
         }
         lines.add(e.getLevel() + " [" + e.getLoggerName() + "] " + e.getFormattedMessage());
+        Map<String, String> mdc = e.getMDCPropertyMap();
+        StringBuilder context = new StringBuilder();
+        for (String key : List.of("request", "pid")) {
+            if (mdc.containsKey(key)) {
+                context.append(key).append('=').append(mdc.get(key)).append(' ');
+            }
+        }
+        contextual.add(e.getLevel() + " [" + e.getLoggerName() + "] " + context + e.getFormattedMessage());
+    }
+
+    /** The lines with their logging context. */
+    public LogLines withContext() {
+        return () -> List.copyOf(contextual);
     }
 
     @Override

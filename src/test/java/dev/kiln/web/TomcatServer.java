@@ -126,6 +126,10 @@ final class TomcatServer implements AutoCloseable {
                         "CATALINA_BASE", base.toString(),
                         "CATALINA_OPTS", "-Xmx256m",
                         "KILN_PYTHON", PYTHON,
+                        // not options: one WARN naming KILN_HOME; the Kubernetes service links quietly ignored
+                        "KILN_HOME", "/opt/kiln",
+                        "KILN_PORT", "tcp://10.0.0.11:8080",
+                        "KILN_SERVICE_HOST", "10.0.0.11",
                         SHELL_MARKER, SHELL_MARKER_VALUE))
                 .start(console, console);
         TomcatServer t = new TomcatServer(temp, base, port, console, process);
@@ -197,6 +201,11 @@ final class TomcatServer implements AutoCloseable {
         return r.request().method() + " " + r.uri().getRawPath() + " -> " + r.statusCode() + ": "
                 + (body.length() > 2000 ? body.substring(0, 2000) + "..." : body) + "\n--- Tomcat log tail ---\n"
                 + logTail(60);
+    }
+
+    /** Tomcat's console so far: its log and Kiln's. */
+    String log() throws IOException {
+        return Files.readString(console);
     }
 
     private String logTail(int lines) {

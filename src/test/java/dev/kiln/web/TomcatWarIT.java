@@ -78,6 +78,14 @@ class TomcatWarIT {
     }
 
     @Test
+    void unknownKilnVariablesAreOneWarningAndServiceLinksAreIgnored() throws Exception {
+        List<String> warnings = tomcat.log().lines().filter(l -> l.contains("ignoring environment variable")).toList();
+        assertThat(warnings).as("one per webapp that builds a Kiln").isNotEmpty()
+                .allSatisfy(l -> assertThat(l).contains("KILN_HOME").doesNotContain("KILN_PORT")
+                        .doesNotContain("KILN_SERVICE_HOST"));
+    }
+
+    @Test
     void helloSh() throws Exception {
         HttpResponse<String> r = tomcat.get("/kiln/cgi-bin/hello.sh?a=b");
         assertThat(r.statusCode()).as(tomcat.describe(r)).isEqualTo(200);
