@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CachePruner;
+import dev.kiln.cache.ProcessUser;
 import dev.kiln.cache.ScriptStatistics;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
@@ -37,10 +38,12 @@ import dev.kiln.python.PythonLauncher;
 import dev.kiln.python.PythonRuntime;
 import dev.kiln.python.PythonScripts;
 import dev.kiln.python.RuntimeFiles;
+import dev.kiln.python.TrustedCompiles;
 import dev.kiln.run.ExecLauncher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
 import dev.kiln.run.ScriptRunner;
+import dev.kiln.run.ScriptUser;
 
 /**
  * One assembled Kiln: configuration, scripts folder, interpreters, cache and the CGI host, shared by the
@@ -59,6 +62,7 @@ public final class Kiln implements AutoCloseable {
     private final ScriptRunner runner;
     private final PythonScripts python;
     private final ForkServers forkServers;
+    private final TrustedCompiles compiles;
     private final CgiHost host;
 
     /**
@@ -71,7 +75,11 @@ public final class Kiln implements AutoCloseable {
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        Path scripts = config.folders().scripts().toAbsolutePath().normalize();
+        ScriptUser user = Separation.decide(config.privileges().scriptUser(), config.privileges().scriptGroup(),
+                ProcessUser.current());
+        this.cache = new BytecodeCache(Separation.cacheFolder(config.folders(), user),
+                user.switches() ? user.gid() : -1);
+        Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
         if (!Files.isDirectory(scripts)) {
             throw new ConfigException("scripts folder " + scripts + " does not exist or is not a folder; fix: "
                     + "create it or pass --scripts DIR");
@@ -79,13 +87,13 @@ public final class Kiln implements AutoCloseable {
         ScriptResolver resolver = new ScriptResolver(scripts);
         this.scriptEnv = CgiEnvironment.base(protocol.passEnv(), protocol.env(), hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
-        this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
-                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
+                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()), user);
+        this.compiles = new TrustedCompiles(this::precompiler, user.switches());
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
-                config.interpreters().pycValidation(), resolver.root());
-        Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix());
+                config.interpreters().pycValidation(), resolver.root(), compiles);
+        Map<String, String> forkEnv = user.kilnSide(ForkServers.startEnvironment(scriptEnv, cache.prefix()));
         this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, forkEnv,
                 config.interpreters().preload()));
         boolean fork = config.interpreters().runMode() == RunMode.FORKSERVER;
@@ -94,18 +102,21 @@ public final class Kiln implements AutoCloseable {
                 : new PythonLauncher(py, setup));
         CommandPlanner planner = new CommandPlanner(List.of(python),
                 new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache)), interp.executable(),
-                protocol.cmdLineArguments());
+                protocol.cmdLineArguments(), resolver.root(), config.privileges().allowWritableScripts());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
                 new RunLimiter(concurrency.maxConcurrent(), concurrency.maxQueued(), concurrency.queueTimeout()),
                 new CgiEnvironment(scriptEnv, resolver.root().toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
-                tmpDir.resolve("kiln-bodies"),
+                Separation.spool(tmpDir.resolve("kiln-bodies-" + ProcessUser.current().uid())),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
-        discoverInterpreters(resolver.root());
+        List<Path> executables = discoverInterpreters(resolver.root());
+        interpreters.known().forEach(p -> executables.add(p.executable()));
+        interp.executable().stream().limit(1).filter(c -> c.startsWith("/")).forEach(c -> executables.add(Path.of(c)));
+        Separation.checkReachable(user, List.of(resolver.root(), cache.root(), runtime.current().dir()), executables);
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
@@ -142,7 +153,7 @@ public final class Kiln implements AutoCloseable {
 
     public Precompiler precompiler() {
         return new Precompiler(python, runtime, cache, config.interpreters().pycValidation(),
-                host.settings().resolver().root(), scriptEnv);
+                host.settings().resolver().root(), runner.user().kilnSide(scriptEnv));
     }
 
     /** Warms the cache on a background thread (option precompile), so not even the first request pays. */
@@ -166,15 +177,24 @@ public final class Kiln implements AutoCloseable {
         t.start();
     }
 
-    /** Probes the configured Python and every Python named by a shebang in the scripts folder. */
-    private void discoverInterpreters(Path scripts) {
+    /**
+     * Probes the configured Python and every Python named by a shebang in the scripts folder; returns the other
+     * interpreters shebangs name by absolute path, which the script user must be able to run.
+     */
+    private List<Path> discoverInterpreters(Path scripts) {
         TreeSet<String> commands = new TreeSet<>();
+        Set<Path> others = new TreeSet<>();
         commands.add(config.interpreters().python());
         try (Stream<Path> files = Files.walk(scripts, 4)) {
             files.filter(Files::isRegularFile).limit(2000).forEach(f -> {
                 try {
-                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter)
-                            .filter(InterpreterRegistry::isPythonName).ifPresent(commands::add);
+                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter).ifPresent(i -> {
+                        if (InterpreterRegistry.isPythonName(i)) {
+                            commands.add(i);
+                        } else if (i.startsWith("/") && Files.isExecutable(Path.of(i))) {
+                            others.add(Path.of(i));
+                        }
+                    });
                 } catch (IOException e) {
                     // unreadable scripts are reported when requested
                 }
@@ -185,6 +205,7 @@ public final class Kiln implements AutoCloseable {
         for (String c : commands) {
             interpreters.lookup(c);
         }
+        return new ArrayList<>(others);
     }
 
     /** The startup summary: where scripts and cache are, and each interpreter found. */

@@ -22,22 +22,31 @@ public final class CommandPlanner {
     private final Launcher exec;
     private final List<String> executable;
     private final boolean commandLineArgs;
+    private final WritableScripts writable;
 
     /**
      * @param kinds           the kinds with launchers of their own, asked in order
      * @param exec            the launcher of every other script
      * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
      * @param commandLineArgs whether a query string without '=' becomes command-line words (RFC 3875 4.4)
+     * @param root            the scripts folder (real path)
+     * @param allowWritable   run scripts others may write (option allow-writable-scripts), else they are refused
      */
-    public CommandPlanner(List<ScriptKind> kinds, Launcher exec, List<String> executable, boolean commandLineArgs) {
+    public CommandPlanner(List<ScriptKind> kinds, Launcher exec, List<String> executable, boolean commandLineArgs,
+                          Path root, boolean allowWritable) {
         this.kinds = List.copyOf(kinds);
         this.exec = exec;
         this.executable = List.copyOf(executable);
         this.commandLineArgs = commandLineArgs;
+        this.writable = new WritableScripts(root, allowWritable);
     }
 
     /** @param queryString the request's, for RFC 3875 4.4 command-line words */
     public Plan plan(Path script, String queryString) {
+        Optional<String> unsafe = writable.refusal(script);
+        if (unsafe.isPresent()) {
+            return new Plan.Refuse(unsafe.get());
+        }
         List<String> args = commandLineArgs(queryString);
         Optional<Shebang> shebang;
         try {

@@ -19,14 +19,20 @@ public record KilnConfig(
         Timeouts timeouts,
         Concurrency concurrency,
         Sizes sizes,
-        Operations operations) {
+        Operations operations,
+        Privileges privileges) {
 
     /** Where the standalone server listens; in a WAR the container decides. */
     public record Listen(int port, String bind) {
     }
 
-    /** The scripts served and the shared bytecode cache. */
-    public record Folders(Path scripts, Path cache) {
+    /**
+     * The scripts served and the shared bytecode cache.
+     *
+     * @param defaults both are the defaults, not given: when the script user cannot reach them (root's home is
+     *                 0700), Kiln may serve from folders it prepares instead
+     */
+    public record Folders(Path scripts, Path cache, boolean defaults) {
     }
 
     /**
@@ -67,6 +73,10 @@ public record KilnConfig(
     public record Operations(StatusAccess status, boolean accessLog, String logLevel) {
     }
 
+    /** Who scripts run as, and whether scripts others may write still run; empty names take the defaults. */
+    public record Privileges(String scriptUser, String scriptGroup, boolean allowWritableScripts) {
+    }
+
     /** Where one option's value came from, for error messages. */
     public record Source(String name, Map<String, String> values) {
     }
@@ -79,7 +89,8 @@ public record KilnConfig(
         OptionSources r = new OptionSources(sources, hostEnv);
         return new KilnConfig(
                 new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim()),
-                new Folders(r.folder(Option.SCRIPTS), r.cache()),
+                new Folders(r.folder(Option.SCRIPTS), r.cache(), r.isDefault(Option.SCRIPTS)
+                        && r.isDefault(Option.CACHE)),
                 new Interpreters(
                         r.command(Option.PYTHON),
                         r.words(Option.EXECUTABLE),
@@ -111,7 +122,9 @@ public record KilnConfig(
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
                         r.bool(Option.ACCESS_LOG),
-                        r.logLevel(Option.LOG_LEVEL)));
+                        r.logLevel(Option.LOG_LEVEL)),
+                new Privileges(r.raw(Option.SCRIPT_USER).trim(), r.raw(Option.SCRIPT_GROUP).trim(),
+                        r.bool(Option.ALLOW_WRITABLE_SCRIPTS)));
     }
 
     /** Defaults only: what an embedded test or a bare WAR starts from. */
