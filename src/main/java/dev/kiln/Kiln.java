@@ -63,6 +63,7 @@ public final class Kiln implements AutoCloseable {
     private final PythonScripts python;
     private final ForkServers forkServers;
     private final TrustedCompiles compiles;
+    private final List<Path> namedInterpreters;
     private final CgiHost host;
 
     /**
@@ -113,10 +114,17 @@ public final class Kiln implements AutoCloseable {
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
-        List<Path> executables = discoverInterpreters(resolver.root());
-        interpreters.known().forEach(p -> executables.add(p.executable()));
-        interp.executable().stream().limit(1).filter(c -> c.startsWith("/")).forEach(c -> executables.add(Path.of(c)));
-        Separation.checkReachable(user, List.of(resolver.root(), cache.root(), runtime.current().dir()), executables);
+        this.namedInterpreters = discoverInterpreters(resolver.root());
+    }
+
+    /**
+     * What a server checks before it serves (sub-commands run no scripts): the script user reaches the scripts
+     * folder, the cache and the interpreters scripts run with, or Kiln stops with the fix.
+     */
+    public void checkScriptUser() {
+        Separation.checkReachable(runner.user(), List.of(host.settings().resolver().root(), cache.root(),
+                runtime.current().dir()), Separation.configuredInterpreters(interpreters, config.interpreters()),
+                namedInterpreters);
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
@@ -178,8 +186,8 @@ public final class Kiln implements AutoCloseable {
     }
 
     /**
-     * Probes the configured Python and every Python named by a shebang in the scripts folder; returns the other
-     * interpreters shebangs name by absolute path, which the script user must be able to run.
+     * Probes the configured Python and every Python named by a shebang in the scripts folder; returns the
+     * interpreters shebangs name (Pythons as resolved, others by absolute path), which the script user must run.
      */
     private List<Path> discoverInterpreters(Path scripts) {
         TreeSet<String> commands = new TreeSet<>();
@@ -203,7 +211,8 @@ public final class Kiln implements AutoCloseable {
             LOG.warn("cannot list scripts folder {}: {}", scripts, e.getMessage());
         }
         for (String c : commands) {
-            interpreters.lookup(c);
+            interpreters.lookup(c).filter(p -> !c.equals(config.interpreters().python()))
+                    .ifPresent(p -> others.add(p.executable()));
         }
         return new ArrayList<>(others);
     }

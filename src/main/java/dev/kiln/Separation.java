@@ -18,6 +18,7 @@ import dev.kiln.cache.ProcessUser;
 import dev.kiln.cgi.SpoolFolder;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.run.ScriptUser;
 
 /**
@@ -89,24 +90,45 @@ final class Separation {
         return su;
     }
 
-    /** What the script user needs at start: every folder and interpreter reachable, or Kiln stops with the fix. */
-    static void checkReachable(ScriptUser user, List<Path> folders, List<Path> executables) {
+    /**
+     * What the script user needs at start: the folders and the configured interpreters reachable, or Kiln stops
+     * with the fix; an interpreter only some scripts' shebangs name gets a WARN (those scripts fail alone).
+     */
+    static void checkReachable(ScriptUser user, List<Path> folders, List<Path> configured, List<Path> named) {
         if (!user.switches()) {
             return;
         }
         List<Path> missing;
+        List<Path> missingNamed;
         try {
-            missing = user.unreachable(folders, executables);
+            missing = user.unreachable(folders, configured);
+            missingNamed = user.unreachable(List.of(), named);
         } catch (IOException e) {
             throw new ConfigException("cannot check what script-user " + user.name() + " can reach: "
                     + e.getMessage() + "; fix: install util-linux's setpriv (/usr/bin/setpriv)");
         }
         if (!missing.isEmpty()) {
-            Path first = missing.get(0);
-            throw new ConfigException("script-user " + user.name() + " cannot reach " + missing + "; fix: let it "
-                    + "enter every folder on the way (chmod o+x on the parents, or the group's) and read "
-                    + first + ", or set script-user to a user that can");
+            throw new ConfigException("script-user " + user.name() + " cannot reach " + missing + "; fix: "
+                    + reachFix(missing.get(0)) + ", or set script-user to a user that can");
         }
+        for (Path p : missingNamed) {
+            LOG.warn("script-user {} cannot run {}, which scripts' #! lines name: those scripts will fail; fix: {}",
+                    user.name(), p, reachFix(p));
+        }
+    }
+
+    /** The configured Python as resolved, and the executable option's interpreter when it is a path. */
+    static List<Path> configuredInterpreters(InterpreterRegistry registry, KilnConfig.Interpreters interpreters) {
+        List<Path> configured = new ArrayList<>();
+        registry.lookup(interpreters.python()).ifPresent(p -> configured.add(p.executable()));
+        interpreters.executable().stream().limit(1).filter(c -> c.startsWith("/"))
+                .forEach(c -> configured.add(Path.of(c)));
+        return configured;
+    }
+
+    private static String reachFix(Path p) {
+        return "let it enter every folder on the way to " + p + " (chmod o+x on the parents, or the group's) and "
+                + "read it";
     }
 
     /**

@@ -28,13 +28,16 @@ final class CacheFolders {
     /** Whether Kiln sees the problem too: the file is unreadable (for the script group), or the folder unwritable. */
     boolean confirmed(CacheOp op, String errno, Path path, Path dir) {
         if (op == CacheOp.READ) {
-            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-                return false;
+            if (Files.notExists(path, LinkOption.NOFOLLOW_LINKS)) {
+                return false; // surely absent: nothing to read (a folder Kiln cannot enter is not "surely")
+            }
+            if (!Files.isReadable(path)) {
+                return true;
             }
             try {
                 int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
                 int gid = (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-                return !Files.isReadable(path) || (shareGid >= 0 && (gid != shareGid || (mode & 040) == 0));
+                return shareGid >= 0 && (gid != shareGid || (mode & 040) == 0);
             } catch (IOException | UnsupportedOperationException e) {
                 return true;
             }
@@ -43,15 +46,21 @@ final class CacheFolders {
     }
 
     /** Gives the script group read access to a folder of Kiln's (mode 2750), when scripts run as another user. */
-    void share(Path dir) throws IOException {
-        if (shareGid < 0 || (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) != user.uid()) {
-            return;
-        }
-        if ((Integer) Files.getAttribute(dir, "unix:gid", LinkOption.NOFOLLOW_LINKS) != shareGid) {
-            Files.setAttribute(dir, "unix:gid", shareGid, LinkOption.NOFOLLOW_LINKS);
-        }
-        if (((Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777) != SHARED_DIR_MODE) {
-            Files.setAttribute(dir, "unix:mode", SHARED_DIR_MODE, LinkOption.NOFOLLOW_LINKS);
+    void share(Path dir) {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (shareGid < 0 || owner != user.uid()) {
+                return;
+            }
+            if ((Integer) Files.getAttribute(dir, "unix:gid", LinkOption.NOFOLLOW_LINKS) != shareGid) {
+                Files.setAttribute(dir, "unix:gid", shareGid, LinkOption.NOFOLLOW_LINKS);
+            }
+            if (((Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777)
+                    != SHARED_DIR_MODE) {
+                Files.setAttribute(dir, "unix:mode", SHARED_DIR_MODE, LinkOption.NOFOLLOW_LINKS);
+            }
+        } catch (IOException e) {
+            // a read-only cache keeps the modes it was built with; the write probe says what else is wrong
         }
     }
 

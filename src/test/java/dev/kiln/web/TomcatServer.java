@@ -128,6 +128,9 @@ final class TomcatServer implements AutoCloseable {
                         "CATALINA_HOME", home.toString(),
                         "CATALINA_BASE", base.toString(),
                         "CATALINA_OPTS", "-Xmx256m",
+                        // catalina.sh's default 0027 keeps the unpacked webapp and its work folder (the cache)
+                        // from the script user; Kiln refuses to start then, with the fix
+                        "UMASK", "0022",
                         "KILN_PYTHON", PYTHON,
                         SHELL_MARKER, SHELL_MARKER_VALUE))
                 .start(console, console);
