@@ -101,6 +101,8 @@ def store():
             module.__file__, module.__loader__ = path, loader
             exec(code, module.__dict__)
             module.kiln_protocol = kiln_protocol
+            if settings.mode == 'rw' and sys.pycache_prefix:
+                module.conform([cache_from_source(path)], sys.pycache_prefix)  # CPython's modes, just written
             trim_like_importlib(module.report, module._existing, module._makedirs,
                                 module.lock_dir, module.unlock_dir, module.write_atomic)
             _store = module

@@ -67,6 +67,24 @@ def report(op, exc, path):
         pass
 
 
+def conform(pycs, prefix):
+    """chmod `pycs` and their folders up to `prefix` to Kiln's modes
+    (_shared_modes), keeping a folder's set-group-ID bit; what this user does
+    not own stays as it is (and is not loaded, see kiln_pyc._read_pyc)."""
+    file_mode, dir_mode = _shared_modes()
+    for pyc in pycs:
+        try:
+            os.chmod(pyc, file_mode)
+            folder = os.path.dirname(pyc)
+            while folder.startswith(prefix + '/'):
+                st = os.stat(folder)
+                if st.st_mode & 0o7777 != (st.st_mode & 0o2000) | dir_mode:
+                    os.chmod(folder, (st.st_mode & 0o2000) | dir_mode)
+                folder = os.path.dirname(folder)
+        except OSError:
+            pass
+
+
 def _mkdir(path, mode):
     """mkdir with `mode` whatever the umask; in a set-group-ID cache folder the
     new folder keeps its group and that bit (the kernel does it: no chmod,
