@@ -84,6 +84,28 @@ class CacheTamperingTest {
     }
 
     @Test
+    void everythingInTheCacheHasTheModesTheReadmeStatesTheStandardLibrarysPycsIncluded() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).runMode(runMode).start()) {
+            kiln.script("helper.py", "VALUE = 1\n");
+            kiln.script("app.py", "#!/usr/bin/python3\nimport json, email.message, urllib.parse, helper\n"
+                    + "print('Content-Type: text/plain\\n')\nprint(helper.VALUE)\n");
+            kiln.script("lib/app2.py", "#!/usr/bin/python3\nimport csv, decimal\n"
+                    + "print('Content-Type: text/plain\\n')\nprint(1)\n");
+            for (int i = 0; i < 2; i++) {
+                assertThat(kiln.get("/cgi-bin/app.py").body()).isEqualTo("1\n");
+                assertThat(kiln.get("/cgi-bin/lib/app2.py").body()).isEqualTo("1\n");
+            }
+            // owner root, group nogroup; files 0640, folders 2750: the script user reads, nobody else, no one writes
+            String odd = Commands.of("find", temp.resolve("cache").toString(), "-not", "(", "-type", "f", "-perm",
+                    "640", "-user", "root", "-group", "nogroup", ")", "-not", "(", "-type", "d", "-perm", "2750",
+                    "-user", "root", "-group", "nogroup", ")").ok();
+            assertThat(odd).as("files or folders with other modes or owners").isEmpty();
+            assertThat(Commands.of("find", temp.resolve("cache/py").toString(), "-name", "*.pyc", "-path",
+                    "*/usr/lib/python3*").ok()).as("standard library pycs are there to check").isNotEmpty();
+        }
+    }
+
+    @Test
     void aScriptCannotChangeKilnsRuntimeFiles() throws Exception {
         try (KilnTestServer kiln = KilnTestServer.builder(temp).runMode(runMode).start()) {
             Path runtime = temp.resolve("cache/runtime");
