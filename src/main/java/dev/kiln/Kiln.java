@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CachePruner;
+import dev.kiln.cache.ProcessUser;
 import dev.kiln.cache.ScriptStatistics;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
@@ -38,11 +39,13 @@ import dev.kiln.python.PythonLauncher;
 import dev.kiln.python.PythonRuntime;
 import dev.kiln.python.PythonScripts;
 import dev.kiln.python.RuntimeFiles;
+import dev.kiln.python.TrustedCompiles;
 import dev.kiln.run.ExecLauncher;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
 import dev.kiln.run.ScriptRunner;
+import dev.kiln.run.ScriptUser;
 
 /**
  * One assembled Kiln: configuration, scripts folder, interpreters, cache and the CGI host, shared by the
@@ -63,6 +66,8 @@ public final class Kiln implements AutoCloseable {
     private final PythonScripts python;
     private final JavaScripts java;
     private final ForkServers forkServers;
+    private final TrustedCompiles compiles;
+    private final List<Path> namedInterpreters;
     private final CgiHost host;
     private final KilnMetrics metrics;
     private volatile boolean stopping;
@@ -78,19 +83,24 @@ public final class Kiln implements AutoCloseable {
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        Path scripts = config.folders().scripts().toAbsolutePath().normalize();
+        ScriptUser user = Separation.decide(config.privileges().scriptUser(), config.privileges().scriptGroup(),
+                ProcessUser.current());
+        this.cache = new BytecodeCache(Separation.cacheFolder(config.folders(), user),
+                user.switches() ? user.gid() : -1);
+        Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
         ScriptsFolder.check(scripts);
         ScriptResolver resolver = new ScriptResolver(scripts);
         this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
-        this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
-                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
+                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()), user);
+        this.compiles = new TrustedCompiles(this::precompiler, user.switches());
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
-                config.interpreters().pycValidation(), resolver.root());
-        Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix(), CacheMode.RW);
-        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, scriptEnv,
+                config.interpreters().pycValidation(), resolver.root(), compiles);
+        Map<String, String> kilnEnv = user.kilnSide(scriptEnv);
+        Map<String, String> forkEnv = ForkServers.startEnvironment(kilnEnv, cache.prefix(), CacheMode.RW);
+        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, kilnEnv,
                 config.interpreters().preload()));
         boolean fork = config.interpreters().runMode() == RunMode.FORKSERVER;
         this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
@@ -104,7 +114,8 @@ public final class Kiln implements AutoCloseable {
                     () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
         }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
-                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments());
+                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(), resolver.root(),
+                config.privileges().allowWritableScripts());
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
@@ -112,13 +123,23 @@ public final class Kiln implements AutoCloseable {
                 new CgiEnvironment(scriptEnv, config.folders().documentRoot().map(d -> d.toAbsolutePath().normalize())
                         .orElse(resolver.root()).toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
-                tmpDir.resolve("kiln-bodies"),
+                Separation.spool(tmpDir.resolve("kiln-bodies-" + ProcessUser.current().uid())),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));
         this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
                 forkServers));
-        discoverInterpreters(resolver.root());
+        this.namedInterpreters = discoverInterpreters(resolver.root());
+    }
+
+    /**
+     * What a server checks before it serves (sub-commands run no scripts): the script user reaches the scripts
+     * folder, the cache and the interpreters scripts run with, or Kiln stops with the fix.
+     */
+    public void checkScriptUser() {
+        Separation.checkReachable(runner.user(), List.of(host.settings().resolver().root(), cache.root(),
+                runtime.current().dir()), Separation.configuredInterpreters(interpreters, config.interpreters()),
+                namedInterpreters);
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */
@@ -132,67 +153,37 @@ public final class Kiln implements AutoCloseable {
 
     /** Removes bytecode of gone sources and of interpreters not in use; logs what it removed. */
     public CachePruner.Result prune() {
-        if (cache.mode() != CacheMode.RW) {
-            return new CachePruner.Result(0, 0, 0, 0);
-        }
-        Set<String> tags = new HashSet<>();
-        interpreters.known().forEach(p -> tags.add(p.cacheTag()));
-        if (tags.isEmpty()) {
-            return new CachePruner.Result(0, 0, 0, 0); // nothing is known to be in use: keep everything
-        }
-        try {
-            CachePruner.Result r = CachePruner.prune(cache.prefix(), tags);
-            if (r.files() > 0) {
-                LOG.info("pruned {} cached files ({} bytes): {} of interpreters not in use, {} whose source is gone",
-                        r.files(), r.bytes(), r.staleTags(), r.goneSources());
-            }
-            return r;
-        } catch (IOException e) {
-            LOG.warn("pruning cache {} stopped: {}; fix: check the cache folder's permissions", cache.prefix(),
-                    e.toString());
-            return new CachePruner.Result(0, 0, 0, 0);
-        }
+        return CacheUpkeep.prune(cache, interpreters);
     }
 
     public Precompiler precompiler() {
         return new Precompiler(python, runtime, cache, config.interpreters().pycValidation(),
-                host.settings().resolver().root(), scriptEnv);
+                host.settings().resolver().root(), runner.user().kilnSide(scriptEnv));
     }
 
     /** Warms the cache on a background thread (option precompile), so not even the first request pays. */
     public void precompileInBackground() {
-        Thread t = new Thread(() -> {
-            try {
-                long start = System.nanoTime();
-                Precompiler.Summary s = precompiler().run(Precompiler.Progress.NONE);
-                LOG.info("precompiled {} scripts in {} ms: {}", s.scripts(), (System.nanoTime() - start) / 1_000_000,
-                        s.describe());
-                s.errors().forEach(e -> LOG.warn("precompile: {}", e));
-                s.failures().forEach(e -> LOG.warn("precompile: {}", e));
-                JavaScripts.Precompiled j = java.precompile();
-                if (j.scripts() > 0) {
-                    LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
-                            j.compiled(), j.fresh(), j.errors().size());
-                }
-            } catch (IOException e) {
-                LOG.warn("precompile stopped: {}", e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "kiln-precompile");
-        t.setDaemon(true);
-        t.start();
+        CacheUpkeep.precompileInBackground(this);
     }
 
-    /** Probes the configured Python and every Python named by a shebang in the scripts folder. */
-    private void discoverInterpreters(Path scripts) {
+    /**
+     * Probes the configured Python and every Python named by a shebang in the scripts folder; returns the
+     * interpreters shebangs name (Pythons as resolved, others by absolute path), which the script user must run.
+     */
+    private List<Path> discoverInterpreters(Path scripts) {
         TreeSet<String> commands = new TreeSet<>();
+        Set<Path> others = new TreeSet<>();
         commands.add(config.interpreters().python());
         try (Stream<Path> files = Files.walk(scripts, 4)) {
             files.filter(Files::isRegularFile).limit(2000).forEach(f -> {
                 try {
-                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter)
-                            .filter(InterpreterRegistry::isPythonName).ifPresent(commands::add);
+                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter).ifPresent(i -> {
+                        if (InterpreterRegistry.isPythonName(i)) {
+                            commands.add(i);
+                        } else if (i.startsWith("/") && Files.isExecutable(Path.of(i))) {
+                            others.add(Path.of(i));
+                        }
+                    });
                 } catch (IOException e) {
                     // unreadable scripts are reported when requested
                 }
@@ -201,8 +192,10 @@ public final class Kiln implements AutoCloseable {
             LOG.warn("cannot list scripts folder {}: {}", scripts, e.getMessage());
         }
         for (String c : commands) {
-            interpreters.lookup(c);
+            interpreters.lookup(c).filter(p -> !c.equals(config.interpreters().python()))
+                    .ifPresent(p -> others.add(p.executable()));
         }
+        return new ArrayList<>(others);
     }
 
     /** The startup summary: where scripts and cache are, and each interpreter found. */

@@ -2,9 +2,7 @@ package dev.kiln.cache;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -27,14 +25,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class BytecodeCache {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cache");
-    private static final Set<String> FILESYSTEM_WIDE = Set.of("ENOSPC", "EDQUOT", "EROFS");
-    private static final long RECHECK_NANOS = 3_000_000_000L;
+    static final Set<String> FILESYSTEM_WIDE = Set.of("ENOSPC", "EDQUOT", "EROFS");
+    /** How often the folders' ownership and modes are looked at again, whatever happens: a few stats a second. */
+    private static final long RECHECK_NANOS = 1_000_000_000L;
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
 
     private final Path root;
     private final Path prefix;
+    private final int shareGid;
     private final ProcessUser user;
     private final CacheDiagnostics diagnostics;
+    private final CacheFolders folders;
     private final Map<CacheProblem.Key, CacheProblem> problems = new ConcurrentHashMap<>();
     private final LongAdder writeFailures = new LongAdder();
 
@@ -43,15 +44,21 @@ public final class BytecodeCache {
     private volatile long nextCheckNanos;
     private volatile boolean insecure;
 
-    public BytecodeCache(Path root) {
-        this(root, ProcessUser.current());
+    /**
+     * @param shareGid the script user's group, which may read (never write) the cache when scripts run as
+     *                 another user than Kiln's; -1 keeps it private to Kiln's user
+     */
+    public BytecodeCache(Path root, int shareGid) {
+        this(root, shareGid, ProcessUser.current());
     }
 
-    BytecodeCache(Path root, ProcessUser user) {
+    BytecodeCache(Path root, int shareGid, ProcessUser user) {
         this.root = root.toAbsolutePath().normalize();
         this.prefix = this.root.resolve("py");
+        this.shareGid = shareGid;
         this.user = user;
         this.diagnostics = new CacheDiagnostics(user);
+        this.folders = new CacheFolders(user, shareGid);
         check();
     }
 
@@ -64,9 +71,22 @@ public final class BytecodeCache {
         return prefix;
     }
 
-    /** What scripts may do with the cache now. Cheap; while it is not writable, it re-checks every few seconds. */
+    /** The group that may read the cache, or -1 when it is Kiln's user's alone. */
+    public int shareGid() {
+        return shareGid;
+    }
+
+    /** The folder Kiln's own Python files are written to while the cache is safe. */
+    public Path runtimeDir() {
+        return root.resolve("runtime");
+    }
+
+    /**
+     * What Kiln may do with the cache now. Cheap: the folders' owners and modes are looked at again at most once
+     * a second (a few stats), so a change made while Kiln runs is seen within a second.
+     */
     public CacheMode mode() {
-        if ((mode != CacheMode.RW || !problems.isEmpty()) && System.nanoTime() >= nextCheckNanos) {
+        if (System.nanoTime() >= nextCheckNanos) {
             check();
         }
         return mode;
@@ -100,15 +120,29 @@ public final class BytecodeCache {
     }
 
     /**
-     * A problem a script's loader met under the cache (it could not write or read a file there).
+     * A problem a script's loader says it met under the cache (it could not write or read a file there). A script
+     * can write such a line itself, so it counts only on a path inside the cache and once Kiln has seen the
+     * problem for itself ({@link #confirmed}); anything else is ignored.
      *
      * @param dir the folder the fix applies to, or null to take the deepest existing one on the way to path
      */
     public void reported(CacheOp op, String errno, Path path, Path dir) {
+        Path p = path.toAbsolutePath().normalize();
+        Path d = dir == null ? null : dir.toAbsolutePath().normalize();
+        if (!p.startsWith(root)) {
+            return;
+        }
+        if (d == null || !d.startsWith(root) || !p.startsWith(d)) {
+            d = CacheDiagnostics.nearestExisting(p);
+        }
+        CacheProblem problem = new CacheProblem(op, errno, p, d);
+        if (problems.containsKey(problem.key()) || !folders.confirmed(op, errno, p, d)) {
+            return;
+        }
         if (op != CacheOp.READ) {
             writeFailures.increment();
         }
-        problem(new CacheProblem(op, errno, path, dir != null ? dir : CacheDiagnostics.nearestExisting(path)));
+        problem(problem);
         nextCheckNanos = System.nanoTime(); // look at the root again on the next request
     }
 
@@ -131,21 +165,25 @@ public final class BytecodeCache {
             if (!Files.isDirectory(root)) {
                 Files.createDirectories(root.getParent());
                 Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PRIVATE));
-                LOG.info("created cache folder {} (mode 0700, owner {})", root, user.name());
+                folders.share(root);
+                LOG.info("created cache folder {} (mode {}, owner {})", root, shareGid < 0 ? "0700"
+                        : "2750, group " + shareGid, user.name());
             }
         } catch (IOException e) {
             return failed(CacheOp.MKDIR, root, e, CacheMode.OFF);
         }
-        String unsafe = unsafeReason(root);
-        if (unsafe != null) {
-            if (!insecure) {
-                insecure = true;
-                lastError = "unsafe: " + unsafe;
-                LOG.error("cache {} is not safe to load bytecode from: {}; bytecode is code, so Kiln runs scripts "
-                        + "uncached until it is fixed; fix: chown {} {} && chmod 700 {}", root, unsafe, user.name(),
-                        root, root);
+        for (Path dir : List.of(root, prefix, runtimeDir())) {
+            String unsafe = folders.unsafeReason(dir);
+            if (unsafe != null) {
+                if (!insecure) {
+                    insecure = true;
+                    lastError = "unsafe: " + dir + " is " + unsafe;
+                    LOG.error("cache {} is not safe to load bytecode from: {} is {}; bytecode is code, so Kiln runs "
+                            + "scripts uncached until it is fixed; fix: chown -R {} {} && chmod -R go-w {}", root, dir,
+                            unsafe, user.name(), root, root);
+                }
+                return CacheMode.OFF;
             }
-            return CacheMode.OFF;
         }
         if (insecure) {
             insecure = false;
@@ -155,6 +193,8 @@ public final class BytecodeCache {
             if (!Files.isDirectory(prefix)) {
                 Files.createDirectory(prefix, PosixFilePermissions.asFileAttribute(PRIVATE));
             }
+            folders.share(root);
+            folders.share(prefix);
         } catch (IOException e) {
             return failed(CacheOp.MKDIR, prefix, e, Files.isDirectory(prefix) ? CacheMode.RO : CacheMode.OFF);
         }
@@ -169,26 +209,6 @@ public final class BytecodeCache {
         } catch (IOException e) {
             CacheMode fallback = Files.isReadable(prefix) && Files.isExecutable(prefix) ? CacheMode.RO : CacheMode.OFF;
             return failed(CacheOp.PROBE, prefix, e, fallback);
-        }
-    }
-
-    /** Null when the folder is private to Kiln's user (or root); otherwise why it is not. */
-    private String unsafeReason(Path dir) {
-        try {
-            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            if (owner != user.uid() && owner != 0) {
-                return "owned by uid " + owner + ", not by " + user.name() + " (uid " + user.uid() + ")";
-            }
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-                return "writable by other users (mode " + PosixFilePermissions.toString(perms) + ")";
-            }
-            if (Files.isSymbolicLink(dir)) {
-                return "a symbolic link";
-            }
-            return null;
-        } catch (IOException | UnsupportedOperationException e) {
-            return null; // cannot tell: the write probe will report what is wrong
         }
     }
 
@@ -229,7 +249,8 @@ public final class BytecodeCache {
             }
             // an empty file fits on a full disk: only writing real bytes proves there is room again
             int bytes = FILESYSTEM_WIDE.contains(p.errno()) ? 64 * 1024 : 0;
-            boolean fixed = Files.isDirectory(p.dir()) ? isWritableDir(p.dir(), bytes) : !Files.exists(p.dir());
+            boolean fixed = Files.isDirectory(p.dir()) ? CacheFolders.isWritableDir(p.dir(), bytes)
+                    : !Files.exists(p.dir());
             if (fixed) {
                 problems.remove(p.key());
                 LOG.info("cache folder {} is usable again ({} {} fixed): caching resumed", p.dir(), p.op().word(),
@@ -240,24 +261,4 @@ public final class BytecodeCache {
         return recovered;
     }
 
-    private static boolean isWritableDir(Path dir, int bytes) {
-        if (!Files.isDirectory(dir)) {
-            return false;
-        }
-        Path probe = dir.resolve(".kiln-probe-" + ProcessHandle.current().pid());
-        try {
-            Files.deleteIfExists(probe);
-            Files.write(probe, new byte[bytes], StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-            return true;
-        } catch (IOException e) {
-            return false;
-        } finally {
-            try {
-                Files.deleteIfExists(probe);
-            } catch (IOException e) {
-                // nothing was left if it could not be created
-            }
-        }
-    }
 }

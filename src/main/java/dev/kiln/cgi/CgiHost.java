@@ -2,7 +2,6 @@ package dev.kiln.cgi;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -37,13 +36,13 @@ public final class CgiHost {
      * @param planner       decides each script's launcher and command line
      * @param limiter       bounds concurrent scripts and the wait queue
      * @param environment   builds each request's environment from scratch
-     * @param spoolDir      where chunked request bodies are spooled
+     * @param spool         where chunked request bodies are spooled
      * @param maxBody       largest request body, bytes (413 above it)
      * @param maxHeaderSize largest CGI header block, bytes (502 above it)
      * @param methods       allowed methods (empty: all)
      */
     public record Settings(ScriptResolver resolver, CommandPlanner planner, RunLimiter limiter,
-                           CgiEnvironment environment, Path spoolDir, long maxBody, int maxHeaderSize,
+                           CgiEnvironment environment, SpoolFolder spool, long maxBody, int maxHeaderSize,
                            Set<String> methods) {
     }
 
@@ -100,7 +99,7 @@ public final class CgiHost {
             return;
         }
         String redirect;
-        try (RequestBody body = RequestBody.of(req, s.spoolDir(), s.maxBody())) {
+        try (RequestBody body = RequestBody.of(req, s.spool(), s.maxBody())) {
             if (body.tooLarge()) {
                 LOG.warn("{} {}: 413, chunked body over max-body {}; fix: raise max-body if this is expected",
                         method, requestPath, s.maxBody());

@@ -23,6 +23,7 @@ public final class CommandPlanner {
     private final Launcher exec;
     private final List<String> executable;
     private final boolean commandLineArgs;
+    private final WritableScripts writable;
 
     /**
      * @param library         what scripts import, refused when requested
@@ -30,14 +31,17 @@ public final class CommandPlanner {
      * @param exec            the launcher of every other script
      * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
      * @param commandLineArgs whether a query string without '=' becomes command-line words (RFC 3875 4.4)
+     * @param root            the scripts folder (real path)
+     * @param allowWritable   run scripts others may write (option allow-writable-scripts), else they are refused
      */
     public CommandPlanner(LibraryFiles library, List<ScriptKind> kinds, Launcher exec, List<String> executable,
-                          boolean commandLineArgs) {
+                          boolean commandLineArgs, Path root, boolean allowWritable) {
         this.library = library;
         this.kinds = List.copyOf(kinds);
         this.exec = exec;
         this.executable = List.copyOf(executable);
         this.commandLineArgs = commandLineArgs;
+        this.writable = new WritableScripts(root, allowWritable);
     }
 
     /** What scripts import: never run, never listed. */
@@ -50,6 +54,10 @@ public final class CommandPlanner {
         Optional<String> imported = library.why(script);
         if (imported.isPresent()) {
             return new Plan.Refuse(imported.get());
+        }
+        Optional<String> unsafe = writable.refusal(script);
+        if (unsafe.isPresent()) {
+            return new Plan.Refuse(unsafe.get());
         }
         List<String> args = commandLineArgs(queryString);
         Optional<Shebang> shebang;

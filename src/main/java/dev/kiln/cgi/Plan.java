@@ -9,7 +9,10 @@ public sealed interface Plan {
     record Run(Launcher launcher, Command command) implements Plan {
     }
 
-    /** Not a script Kiln runs (403): no {@code #!} line and no interpreter for its name, or unreadable. */
+    /**
+     * Not a script Kiln runs (403): no {@code #!} line and no interpreter for its name, unreadable, or writable by
+     * others.
+     */
     record Refuse(String why) implements Plan {
     }
 

@@ -3,15 +3,15 @@ package dev.kiln.cgi;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * The request body as the script will read it. A body with a Content-Length is streamed straight through,
  * never held in memory. A chunked body has no length, but CGI needs CONTENT_LENGTH, so it is spooled to a
- * temporary file first, up to the body limit.
+ * file of {@link SpoolFolder}'s first, up to the body limit, and read back through the same open file.
  */
 final class RequestBody implements AutoCloseable {
     /** How much of an over-limit chunked body is read and dropped before the 413. */
@@ -19,17 +19,17 @@ final class RequestBody implements AutoCloseable {
 
     private final InputStream stream;
     private final long length;
-    private final Path spool;
+    private final FileChannel spool;
     private final boolean tooLarge;
 
-    private RequestBody(InputStream stream, long length, Path spool, boolean tooLarge) {
+    private RequestBody(InputStream stream, long length, FileChannel spool, boolean tooLarge) {
         this.stream = stream;
         this.length = length;
         this.spool = spool;
         this.tooLarge = tooLarge;
     }
 
-    static RequestBody of(HttpServletRequest req, Path spoolDir, long maxBody) throws IOException {
+    static RequestBody of(HttpServletRequest req, SpoolFolder spool, long maxBody) throws IOException {
         long declared = req.getHeader("Content-Length") == null ? -1 : req.getContentLengthLong();
         if (declared >= 0) {
             return new RequestBody(declared == 0 ? null : req.getInputStream(), declared, null, false);
@@ -37,26 +37,27 @@ final class RequestBody implements AutoCloseable {
         if (req.getHeader("Transfer-Encoding") == null) {
             return new RequestBody(null, -1, null, false); // no body at all
         }
-        Files.createDirectories(spoolDir);
-        Path file = Files.createTempFile(spoolDir, "body-", ".tmp");
+        FileChannel file = spool.newFile();
         long total = 0;
-        try (InputStream in = req.getInputStream(); OutputStream out = Files.newOutputStream(file)) {
+        try (InputStream in = req.getInputStream()) {
+            OutputStream out = Channels.newOutputStream(file);
             byte[] buf = new byte[64 * 1024];
             int n;
             while ((n = in.read(buf)) >= 0) {
                 total += n;
                 if (total > maxBody) {
-                    Files.deleteIfExists(file);
+                    file.close();
                     swallow(in);
                     return new RequestBody(null, -1, null, true);
                 }
                 out.write(buf, 0, n);
             }
+            file.position(0);
         } catch (IOException e) {
-            Files.deleteIfExists(file);
+            file.close();
             throw e;
         }
-        return new RequestBody(Files.newInputStream(file), total, file, false);
+        return new RequestBody(Channels.newInputStream(file), total, file, false);
     }
 
     /**
@@ -110,8 +111,7 @@ final class RequestBody implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (spool != null) {
-            stream.close();
-            Files.deleteIfExists(spool);
+            spool.close(); // the file was unlinked when it was made: closing frees it
         }
     }
 }

@@ -21,7 +21,8 @@ public record KilnConfig(
         Timeouts timeouts,
         Concurrency concurrency,
         Sizes sizes,
-        Operations operations) {
+        Operations operations,
+        Privileges privileges) {
 
     /**
      * Where the standalone server listens, and whom it believes about the client; in a WAR the container decides.
@@ -46,8 +47,11 @@ public record KilnConfig(
      *
      * @param documentRoot DOCUMENT_ROOT, onto which PATH_TRANSLATED maps PATH_INFO; empty: the scripts folder
      * @param library      globs (relative to the scripts folder) of files scripts import, never run by URL
+     * @param defaults     both are the defaults, not given: when the script user cannot reach them (root's home
+     *                     is 0700), Kiln may serve from folders it prepares instead
      */
-    public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library) {
+    public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library,
+                          boolean defaults) {
     }
 
     /**
@@ -102,6 +106,10 @@ public record KilnConfig(
                              boolean accessLog, String logLevel) {
     }
 
+    /** Who scripts run as, and whether scripts others may write still run; empty names take the defaults. */
+    public record Privileges(String scriptUser, String scriptGroup, boolean allowWritableScripts) {
+    }
+
     /** Where one option's value came from, for error messages. */
     public record Source(String name, Map<String, String> values) {
     }
@@ -116,7 +124,7 @@ public record KilnConfig(
                 new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim(),
                         r.addresses(Option.TRUSTED_PROXIES), tls(r)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache(), r.optionalFolder(Option.DOCUMENT_ROOT),
-                        r.names(Option.LIBRARY)),
+                        r.names(Option.LIBRARY), r.isDefault(Option.SCRIPTS) && r.isDefault(Option.CACHE)),
                 new Interpreters(
                         r.command(Option.PYTHON),
                         r.command(Option.JAVA),
@@ -155,7 +163,9 @@ public record KilnConfig(
                         r.bool(Option.LIST_SCRIPTS),
                         r.bool(Option.TRUST_REQUEST_ID),
                         r.bool(Option.ACCESS_LOG),
-                        r.logLevel(Option.LOG_LEVEL)));
+                        r.logLevel(Option.LOG_LEVEL)),
+                new Privileges(r.raw(Option.SCRIPT_USER).trim(), r.raw(Option.SCRIPT_GROUP).trim(),
+                        r.bool(Option.ALLOW_WRITABLE_SCRIPTS)));
     }
 
     /** One option's effective value and the source it came from ("default" when none set it). */
@@ -182,7 +192,7 @@ public record KilnConfig(
                         p.cmdLineArguments, p.methods),
                 next.timeouts, next.concurrency, sizes,
                 new Operations(o.status, o.statusToken, o.listScripts, o.trustRequestId, o.accessLog,
-                        next.operations.logLevel));
+                        next.operations.logLevel), privileges);
     }
 
     /** Defaults only: what an embedded test or a bare WAR starts from. */

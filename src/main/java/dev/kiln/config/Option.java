@@ -25,7 +25,8 @@ public enum Option {
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
     CACHE("cache", "DIR", "~/.cache/kiln",
-            "Shared bytecode cache folder (created 0700). In a WAR: the context's temporary folder."),
+            "Shared bytecode cache folder (created 0700, or 2750 for the script group; root: /var/cache/kiln). "
+                    + "In a WAR: the context's temporary folder."),
     CONFIG("config", "FILE", "conf/kiln.properties", "Properties file to read options from (when present)."),
     PYTHON("python", "CMD", "python3",
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),
@@ -87,7 +88,14 @@ public enum Option {
     ACCESS_LOG("access-log", "BOOL", "true",
             "Log one line per request (NCSA format) under the logger kiln.access. Standalone only."),
     LOG_LEVEL("log-level", "LEVEL", "INFO", "Log level: ERROR, WARN, INFO, DEBUG or TRACE. Standalone only."),
-    METHODS("methods", "LIST", "*", "HTTP methods scripts accept (comma-separated, * for all); others get 405.");
+    METHODS("methods", "LIST", "*", "HTTP methods scripts accept (comma-separated, * for all); others get 405."),
+    SCRIPT_USER("script-user", "USER", "",
+            "User scripts run as (Apache's User): empty is nobody when Kiln runs as root or may switch users, "
+                    + "else Kiln's own user; root is refused."),
+    SCRIPT_GROUP("script-group", "GROUP", "",
+            "Group scripts run as, with no supplementary groups; empty takes the script user's own groups."),
+    ALLOW_WRITABLE_SCRIPTS("allow-writable-scripts", "BOOL", "false",
+            "Run scripts that users other than their owner may write, or that sit in such folders (suEXEC refuses).");
 
     /** Joins the values of a repeated {@code --env} into one: no variable's value can hold a NUL. */
     public static final String REPEATED_SEPARATOR = "\0";

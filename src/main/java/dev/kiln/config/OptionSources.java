@@ -110,6 +110,11 @@ final class OptionSources {
         return v;
     }
 
+    /** Whether no source gives the option a value of its own. */
+    boolean isDefault(Option o) {
+        return raw(o).equals(o.defaultValue());
+    }
+
     /** A folder; {@code ~} is the host's HOME. */
     Path folder(Option o) {
         return path(o, expandHome(raw(o)));

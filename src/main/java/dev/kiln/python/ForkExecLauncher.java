@@ -17,6 +17,7 @@ import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.ScriptProcess;
 import dev.kiln.run.ScriptRunner;
+import dev.kiln.run.ScriptUser;
 import dev.kiln.run.StderrFilter;
 
 /**
@@ -62,7 +63,9 @@ public final class ForkExecLauncher implements Launcher {
 
             @Override
             public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
-                ForkRequest request = ForkRequest.exec(command.argv(), env, workDir);
+                ScriptUser user = runner.user();
+                ForkRequest request = ForkRequest.exec(command.argv(), env, workDir)
+                        .asUser(user.uid(), user.gid(), user.groups());
                 Optional<ForkServer> server = servers.server(key);
                 if (server.isPresent()) {
                     try {

@@ -20,6 +20,7 @@ import dev.kiln.forkserver.ForkedChild;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.ScriptProcess;
+import dev.kiln.run.ScriptUser;
 
 /**
  * Fork-server mode: each request is a fresh process forked from a warm interpreter that has started and
@@ -86,8 +87,12 @@ public final class ForkServerLauncher implements Launcher {
 
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
-            ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(key.cache(), setup.validation(),
-                    setup.scriptsRoot(), command.script(), command.args()), env, workDir).withQuickExit(true);
+            ScriptUser user = setup.runner().user();
+            ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(classic.loaderMode(key.cache()),
+                    setup.validation(), setup.scriptsRoot(), command.script(), command.args()), env, workDir)
+                    .asUser(user.uid(), user.gid(), user.groups()).withQuickExit(true);
+            LoaderReport report = classic.report(command.script());
+            classic.compileFirst(command, report);
             for (int attempt = 0; attempt < 2; attempt++) {
                 Optional<ForkServer> server = servers.server(key);
                 if (server.isEmpty()) {
@@ -95,7 +100,7 @@ public final class ForkServerLauncher implements Launcher {
                 }
                 try {
                     ForkedChild child = server.get().fork(request);
-                    return setup.runner().track(child, logName, classic.report(command.script()));
+                    return setup.runner().track(child, logName, report);
                 } catch (ForkRefusedException e) {
                     once(e.getMessage(), "{}: the fork-server will not start it ({}); it runs classic",
                             command.script(), e.getMessage());

@@ -1,5 +1,7 @@
 package dev.kiln.python;
 
+import java.nio.file.Path;
+
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.ScriptStatistics;
 import dev.kiln.run.StderrFilter;
@@ -7,18 +9,40 @@ import dev.kiln.run.StderrFilter;
 /**
  * One Python run's stderr as Kiln's loader shares it: the loader's marked lines are taken out, cache problems
  * go to the cache's health, and once stderr has closed the run is counted with the counters it reported.
+ *
+ * <p>Those lines come from the script's own process, which can write anything on its stderr: a problem counts
+ * only once Kiln has confirmed it on a path inside its cache ({@link BytecodeCache#reported}), and counters are
+ * capped at what one run can do.
  */
 final class LoaderReport implements StderrFilter {
+    /** More modules than any one program imports (Mercurial's hgweb: about 400). */
+    static final long MAX_MODULES = 10_000;
+
     private final String script;
+    private final Path scriptPath;
     private final ScriptStatistics statistics;
     private final BytecodeCache cache;
+    private final TrustedCompiles compiles;
+    private final long startNanos = System.nanoTime();
     private volatile LoaderProtocol.Message.Stats stats;
+    private volatile TrustedCompiles.Compiled byKiln = TrustedCompiles.Compiled.NONE;
 
-    /** @param script the script's path below the scripts folder */
-    LoaderReport(String script, ScriptStatistics statistics, BytecodeCache cache) {
+    /**
+     * @param script     the script's path below the scripts folder
+     * @param scriptPath the script file, for Kiln to compile when its run compiled in memory
+     */
+    LoaderReport(String script, Path scriptPath, ScriptStatistics statistics, BytecodeCache cache,
+                 TrustedCompiles compiles) {
         this.script = script;
+        this.scriptPath = scriptPath;
         this.statistics = statistics;
         this.cache = cache;
+        this.compiles = compiles;
+    }
+
+    /** Compiles Kiln made for this run before it started: counted as the run's. */
+    void compiledByKiln(TrustedCompiles.Compiled compiled) {
+        byKiln = compiled;
     }
 
     @Override
@@ -39,10 +63,22 @@ final class LoaderReport implements StderrFilter {
     @Override
     public void closed() {
         LoaderProtocol.Message.Stats s = stats;
-        if (s == null) {
+        TrustedCompiles.Compiled kiln = byKiln;
+        if (s == null && kiln.modules() == 0) {
             statistics.recordRun(script);
-        } else {
-            statistics.recordRun(script, s.compiled(), s.cached(), s.shipped(), s.compileMicros());
+            return;
         }
+        long micros = (System.nanoTime() - startNanos) / 1000;
+        long compiled = s == null ? 0 : cap(s.compiled(), MAX_MODULES);
+        statistics.recordRun(script, compiled + kiln.modules(), s == null ? 0 : cap(s.cached(), MAX_MODULES),
+                s == null ? 0 : cap(s.shipped(), MAX_MODULES), kiln.micros() + (s == null ? 0
+                        : cap(s.compileMicros(), micros)));
+        if (compiled > 0) {
+            compiles.compiledInMemory(scriptPath);
+        }
+    }
+
+    private static long cap(long value, long most) {
+        return Math.max(0, Math.min(value, most));
     }
 }

@@ -70,11 +70,15 @@ public final class Precompiler {
 
     /** Every file under the folder that would run as Python, grouped by interpreter and its flags. */
     Map<List<String>, List<Path>> pythonScripts() throws IOException {
-        Map<List<String>, List<Path>> groups = new LinkedHashMap<>();
         List<Path> files;
         try (Stream<Path> walk = Files.walk(scriptsRoot)) {
             files = walk.filter(Files::isRegularFile).filter(this::visible).sorted().toList();
         }
+        return byInterpreter(files);
+    }
+
+    private Map<List<String>, List<Path>> byInterpreter(List<Path> files) throws IOException {
+        Map<List<String>, List<Path>> groups = new LinkedHashMap<>();
         for (Path f : files) {
             Optional<PythonScripts.PythonTarget> t = python.pythonFor(f);
             if (t.isEmpty() || !t.get().interpreter().cacheable()) {
@@ -100,11 +104,26 @@ public final class Precompiler {
     }
 
     public Summary run(Progress progress) throws IOException, InterruptedException {
+        return compile(null, progress);
+    }
+
+    /**
+     * Compiles one script and the modules it imports (Kiln's side, when scripts only read the cache); nothing
+     * while the cache is not writable, which the cache reports itself.
+     */
+    public Summary compile(Path script) throws IOException, InterruptedException {
+        if (cache.mode() != CacheMode.RW) {
+            return new Summary(0, 0, 0, List.of(), List.of());
+        }
+        return compile(script, Progress.NONE);
+    }
+
+    private Summary compile(Path script, Progress progress) throws IOException, InterruptedException {
         if (cache.mode() != CacheMode.RW) {
             return new Summary(0, 0, 0, List.of(), List.of("cache " + cache.root() + " is not writable ("
                     + cache.lastError() + ")"));
         }
-        Map<List<String>, List<Path>> groups = pythonScripts();
+        Map<List<String>, List<Path>> groups = script == null ? pythonScripts() : byInterpreter(List.of(script));
         int total = groups.values().stream().mapToInt(List::size).sum();
         int[] done = {0};
         int compiled = 0;

@@ -1,5 +1,6 @@
 package dev.kiln.python;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,7 @@ import dev.kiln.config.PycValidation;
 import dev.kiln.run.Command;
 import dev.kiln.run.ExecLaunch;
 import dev.kiln.run.Launcher;
+import dev.kiln.run.ScriptProcess;
 import dev.kiln.run.ScriptRunner;
 
 /**
@@ -30,7 +32,7 @@ public final class PythonLauncher implements Launcher {
 
     /** What every Python launcher shares. */
     public record Setup(ScriptRunner runner, BytecodeCache cache, ScriptStatistics statistics,
-                        RuntimeFiles runtime, PycValidation validation, Path scriptsRoot) {
+                        RuntimeFiles runtime, PycValidation validation, Path scriptsRoot, TrustedCompiles compiles) {
     }
 
     private final PythonInterpreter python;
@@ -51,10 +53,18 @@ public final class PythonLauncher implements Launcher {
         return python.cacheable() ? setup.cache().mode() : CacheMode.OFF;
     }
 
+    /**
+     * What the loader of a script may do with the cache: a script user other than Kiln's only reads it (Kiln
+     * compiles on its own side), never writes what Kiln or another script loads.
+     */
+    CacheMode loaderMode(CacheMode kilnMode) {
+        return kilnMode == CacheMode.RW && setup.runner().user().switches() ? CacheMode.RO : kilnMode;
+    }
+
     /** What takes the loader's lines out of a script's stderr and counts its run. */
     LoaderReport report(Path script) {
-        return new LoaderReport(setup.scriptsRoot().relativize(script).toString(), setup.statistics(),
-                setup.cache());
+        return new LoaderReport(setup.scriptsRoot().relativize(script).toString(), script, setup.statistics(),
+                setup.cache(), setup.compiles());
     }
 
     @Override
@@ -66,10 +76,37 @@ public final class PythonLauncher implements Launcher {
                     + "recompiles on every request; fix: remove -B from the #! line", command.script());
         }
         List<String> argv = new ArrayList<>(command.interpreter());
-        argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), mode, setup.validation(),
-                setup.scriptsRoot(), command.script(), command.args()));
-        return new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()), true,
-                report(command.script()));
+        argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), loaderMode(mode),
+                setup.validation(), setup.scriptsRoot(), command.script(), command.args()));
+        LoaderReport report = report(command.script());
+        return compiledFirst(new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()),
+                true, report), command, report);
+    }
+
+    /** {@code launch}, started once {@link #compileFirst} is done. */
+    private Launch compiledFirst(Launch launch, Command command, LoaderReport report) {
+        return new Launch() {
+            @Override
+            public Map<String, String> environment() {
+                return launch.environment();
+            }
+
+            @Override
+            public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
+                compileFirst(command, report);
+                return launch.start(env, workDir, logName);
+            }
+        };
+    }
+
+    /**
+     * Kiln compiles the script on its side before it runs, when scripts only read the cache, unless its shebang's
+     * -B says its bytecode is never written; the run's counters include what it compiled.
+     */
+    void compileFirst(Command command, LoaderReport report) {
+        if (!command.interpreter().contains("-B")) {
+            report.compiledByKiln(setup.compiles().beforeRun(command.script()));
+        }
     }
 
     /** What tells CPython where bytecode goes: the cache prefix in rw and ro mode, nowhere in off mode. */

@@ -3,6 +3,7 @@ package dev.kiln.python;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,31 +34,35 @@ public final class PythonRuntime {
     /**
      * Writes the files into {@code preferred} (created 0700) or, when that fails, into a new private temporary
      * folder.
+     *
+     * @param shareGid the script user's group, which may read (never write) the files (folder 2750, files 0640),
+     *                 or -1 for Kiln's user alone (0700, 0600)
      */
-    public static PythonRuntime install(Path preferred) throws IOException {
+    public static PythonRuntime install(Path preferred, int shareGid) throws IOException {
         try {
-            return new PythonRuntime(write(preferred));
+            return new PythonRuntime(write(preferred, shareGid));
         } catch (IOException e) {
-            return installPrivate();
+            return installPrivate(shareGid);
         }
     }
 
-    /** Writes the files into a new temporary folder only this user can enter, removed at exit. */
-    public static PythonRuntime installPrivate() throws IOException {
+    /** Writes the files into a new temporary folder only this user (and {@code shareGid}) can enter. */
+    public static PythonRuntime installPrivate(int shareGid) throws IOException {
         Path tmp = Files.createTempDirectory("kiln-runtime-"); // 0700
         tmp.toFile().deleteOnExit();
-        PythonRuntime rt = new PythonRuntime(write(tmp));
+        PythonRuntime rt = new PythonRuntime(write(tmp, shareGid));
         for (String f : FILES) {
             rt.dir.resolve(f).toFile().deleteOnExit();
         }
         return rt;
     }
 
-    private static Path write(Path dir) throws IOException {
+    private static Path write(Path dir, int shareGid) throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
         }
+        share(dir, shareGid, 02750);
         for (String name : FILES) {
             byte[] content;
             try (InputStream in = PythonRuntime.class.getResourceAsStream(name)) {
@@ -73,8 +78,17 @@ public final class PythonRuntime {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
                         StandardCopyOption.ATOMIC_MOVE);
             }
+            share(target, shareGid, 0640);
         }
         return dir;
+    }
+
+    /** The script group's read access to one of Kiln's files or folders; nothing for a private runtime. */
+    private static void share(Path path, int gid, int mode) throws IOException {
+        if (gid >= 0) {
+            Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(path, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+        }
     }
 
     public Path dir() {

@@ -17,8 +17,8 @@ public final class RuntimeFiles {
 
     public RuntimeFiles(BytecodeCache cache) throws IOException {
         this.cache = cache;
-        this.installed = cache.safe() ? PythonRuntime.install(cache.root().resolve("runtime"))
-                : PythonRuntime.installPrivate();
+        this.installed = cache.safe() ? PythonRuntime.install(cache.runtimeDir(), cache.shareGid())
+                : PythonRuntime.installPrivate(cache.shareGid());
     }
 
     /** The files to use now. */
@@ -31,7 +31,7 @@ public final class RuntimeFiles {
             synchronized (this) {
                 if (privateCopy == null) {
                     try {
-                        privateCopy = PythonRuntime.installPrivate();
+                        privateCopy = PythonRuntime.installPrivate(cache.shareGid());
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

@@ -27,6 +27,7 @@ public final class ScriptRunner implements AutoCloseable {
     private static final long SWEEP_MILLIS = 50;
 
     private volatile RunSettings settings;
+    private final ScriptUser user;
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
@@ -35,11 +36,13 @@ public final class ScriptRunner implements AutoCloseable {
     private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
     private final LongAdder kills = new LongAdder();
 
-    public ScriptRunner(RunSettings settings) {
+    /** @param user who every script runs as */
+    public ScriptRunner(RunSettings settings, ScriptUser user) {
         this.settings = settings;
         for (ScriptProcess.Stop s : ScriptProcess.Stop.values()) {
             stops.put(s, new LongAdder());
         }
+        this.user = user;
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -63,9 +66,15 @@ public final class ScriptRunner implements AutoCloseable {
     }
 
     /** Starts {@code launch} by exec, as the leader of its own session and process group. */
+
+    public ScriptUser user() {
+        return user;
+    }
+
+    /** Starts {@code launch} by exec, as the script user, the leader of its own session and process group. */
     ScriptProcess exec(ExecLaunch launch, Map<String, String> env, Path workDir, String logName)
             throws IOException {
-        List<String> cmd = new ArrayList<>(launch.argv().size() + 1);
+        List<String> cmd = new ArrayList<>(user.execPrefix());
         if (!launch.ownSession()) {
             cmd.add(SETSID);
         }

@@ -58,6 +58,7 @@ public final class KilnServer implements AutoCloseable {
     public static KilnServer start(KilnConfig config, Map<String, String> hostEnv) throws Exception {
         Kiln kiln = new Kiln(config, hostEnv, Path.of(System.getProperty("java.io.tmpdir")));
         try {
+            kiln.checkScriptUser();
             return start(kiln);
         } catch (Exception e) {
             kiln.close();

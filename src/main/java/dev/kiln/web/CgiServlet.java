@@ -45,11 +45,16 @@ public class CgiServlet extends HttpServlet {
         try {
             kiln = WarConfig.build(getServletConfig());
             owned = true;
+            kiln.checkScriptUser();
             getServletContext().setAttribute(ATTRIBUTE, kiln);
             kiln.logStartup(null);
             kiln.startServing();
         } catch (ConfigException e) {
             LOG.error("Kiln cannot start: {}", e.getMessage());
+            if (kiln != null) {
+                kiln.close(); // no destroy() follows a failed init()
+                kiln = null;
+            }
             throw new UnavailableException("Kiln configuration: " + e.getMessage());
         } catch (IOException e) {
             LOG.error("Kiln cannot start: {}", e.toString());

@@ -111,11 +111,33 @@ def startup_mismatch(env):
 def drop_privileges(uid, gid, groups):
     # The script user's identity, after the fork and before any script code
     # (bytecode was compiled or checked on Kiln's trusted side). -1: keep.
+    # Leaving root clears every capability; a Kiln that switches users with
+    # ambient CAP_SETUID/CAP_SETGID/CAP_KILL keeps them across setuid, so
+    # they are dropped here (capset), and the result is checked: a child that
+    # could become Kiln again never runs a script.
     if gid >= 0:
         os.setgroups(groups)
         os.setgid(gid)
-    if uid >= 0:
-        os.setuid(uid)
+    if uid < 0:
+        return
+    os.setuid(uid)
+    if _capabilities() != 0:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)      # _LINUX_CAPABILITY_VERSION_3, this thread
+        if libc.capset(header, (ctypes.c_uint32 * 6)()) != 0:
+            raise OSError(ctypes.get_errno(), 'capset: cannot drop capabilities')
+    if _capabilities() != 0 or os.getresuid() != (uid, uid, uid) or (gid >= 0 and os.getresgid() != (gid, gid, gid)):
+        raise OSError('the script user %d:%d still holds privileges after the switch' % (uid, gid))
+
+
+def _capabilities():
+    # The permitted set (a superset of effective and ambient), from /proc.
+    with open('/proc/self/status', 'rb') as f:
+        for line in f:
+            if line.startswith(b'CapPrm:'):
+                return int(line.split()[1], 16)
+    return 0
 
 
 def _pythonpath(value, cwd):

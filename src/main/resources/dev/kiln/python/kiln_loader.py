@@ -73,7 +73,28 @@ def configure(mode, validation, roots):
         _SourceFileLoader.get_code = kiln_pyc.CPYTHON_GET_CODE
     else:
         _SourceFileLoader.get_code = _get_code
+        if mode == 'rw':
+            _conform_startup_pycs()
     return mode
+
+
+def _conform_startup_pycs():
+    """Gives the pycs CPython wrote at start-up, before Kiln's get_code was in
+    place, Kiln's modes: CPython writes the source's mode (0o644) and folders
+    0o777 less the umask. A stat per module loaded so far; kiln_store only
+    when one needs it. No CPython counterpart."""
+    prefix = sys.pycache_prefix + '/'
+    odd = []
+    for module in list(sys.modules.values()):
+        cached = getattr(module, '__cached__', None)
+        if isinstance(cached, str) and cached.startswith(prefix):
+            try:
+                if os.stat(cached).st_mode & 0o037:
+                    odd.append(cached)
+            except OSError:
+                pass
+    if odd:
+        kiln_pyc.store().conform(odd, sys.pycache_prefix)
 
 
 def _get_code(self, fullname):

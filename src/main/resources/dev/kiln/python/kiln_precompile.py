@@ -83,7 +83,7 @@ class Precompiler:
             self._error(path, None, 'bytecode could not be written to the cache '
                                     '(see the kiln:cache-error line on stderr)')
             return False
-        else:                                   # 'cached' or 'shipped'
+        else:                                   # 'cached', 'shipped' or 'private'
             self.status[path] = 'fresh'
             self.fresh += 1
         return True

@@ -13,6 +13,7 @@ import sys
 import os
 import _imp
 import _thread
+import _io
 import _frozen_importlib as _bootstrap
 import _frozen_importlib_external as _external
 
@@ -60,7 +61,10 @@ settings = _Namespace(
     hash_based=False,       # write checked hash-based pycs (else timestamp ones)
     roots=(),               # scripts roots as given, without trailing '/'
     real_roots=None,        # lazily: the roots and their realpaths
+    owner=None,             # lazily: the uid that owns the prefix (Kiln's)
+    script_ids=None,        # lazily: (uid, gids) of the script user, () when it is this user
 )
+_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 # What this process's loads came to: kiln_protocol's stats line at exit.
 stats = _Namespace(compiled=0, cached=0, shipped=0, compile_ns=0)
@@ -97,6 +101,8 @@ def store():
             module.__file__, module.__loader__ = path, loader
             exec(code, module.__dict__)
             module.kiln_protocol = kiln_protocol
+            if settings.mode == 'rw' and sys.pycache_prefix:
+                module.conform([cache_from_source(path)], sys.pycache_prefix)  # CPython's modes, just written
             trim_like_importlib(module.report, module._existing, module._makedirs,
                                 module.lock_dir, module.unlock_dir, module.write_atomic)
             _store = module
@@ -142,20 +148,82 @@ def _under_root(path):
     return False
 
 
+def _cache_owner():
+    """The uid owning the pycache prefix: Kiln's user, which alone writes the cache."""
+    if settings.owner is None:
+        try:
+            settings.owner = os.stat(sys.pycache_prefix).st_uid
+        except (OSError, TypeError):
+            settings.owner = -1
+    return settings.owner
+
+
 def _read_pyc(source, path, in_prefix):
     """The pyc's bytes or None: get_code's `self.get_data(bytecode_path)`.
 
     CPython ignores every OSError; Kiln reports those under the prefix other
-    than a plain miss.
+    than a plain miss. Unlike CPython, a pyc under the prefix is opened once,
+    without following a symbolic link, and is a miss unless it is owned by the
+    prefix's owner and writable by nobody else: bytecode is code, and only
+    Kiln's user writes the cache.
     """
+    if not in_prefix:
+        try:
+            return source.loader.get_data(path)
+        except OSError:
+            return None
     try:
-        return source.loader.get_data(path)
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if in_prefix:
-            report('read', exc, path)
+        report('read', exc, path)
         return None
+    with _io.FileIO(fd, 'rb') as f:
+        st = os.fstat(fd)
+        if st.st_uid != _cache_owner() or st.st_mode & 0o022 or not (st.st_mode & 0o170000 == 0o100000):
+            return None
+        return f.readall()
+
+
+def _script_user_may_read(path):
+    """Whether the script user (KILN_SCRIPT_IDS=uid:gid:groups, set for Kiln's
+    own Python processes when scripts run as another user) may read `path`:
+    the file and every folder on its way, by their mode bits. Kiln writes a
+    readable pyc only for such a source, or the pyc would leak it."""
+    ids = settings.script_ids
+    if ids is None:
+        value = os.environ.get('KILN_SCRIPT_IDS', '')
+        if not value:
+            ids = ()
+        else:
+            uid, gid, groups = value.split(':')
+            ids = (int(uid), frozenset([int(gid)] + [int(g) for g in groups.split(',') if g]))
+        settings.script_ids = ids
+    if not ids:
+        return True
+    uid, gids = ids
+
+    def allowed(st, bit):
+        if st.st_uid == uid:
+            return st.st_mode >> 6 & bit
+        if st.st_gid in gids:
+            return st.st_mode >> 3 & bit
+        return st.st_mode & bit
+    try:
+        real = os.path.realpath(path)
+        if not allowed(os.stat(real), 4):
+            return False
+        folder = os.path.dirname(real)
+        while True:
+            if not allowed(os.stat(folder), 1):
+                return False
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return True
+            folder = parent
+    except OSError:
+        return False
 
 
 def _valid_code(source, pyc_path, in_prefix):
@@ -221,6 +289,8 @@ def _compile_and_store(source, pyc_path):
         code = compile_source(source.loader, data, source.path)
         if not dir_ok:
             return code, 'unwritten'
+        if not _script_user_may_read(source.path):
+            return code, 'private'
         if settings.hash_based:
             pyc = _code_to_hash_pyc(code, _imp.source_hash(_RAW_MAGIC_NUMBER, data), True)
         else:
@@ -247,8 +317,9 @@ def _pyc_path(fullname, source_path):
 def load(loader, fullname, source_path):
     """(code, status) for a source file: SourceLoader.get_code, Kiln edition.
 
-    status is 'cached', 'shipped', 'compiled' (and written) or 'unwritten'
-    (compiled in memory only). Compile errors (SyntaxError...) propagate.
+    status is 'cached', 'shipped', 'compiled' (and written), 'unwritten'
+    (compiled in memory only) or 'private' (in memory: the script user may not
+    read the source, so its bytecode is not written where that user reads). Compile errors (SyntaxError...) propagate.
     """
     pyc_path = _pyc_path(fullname, source_path)
     st = None
@@ -294,4 +365,5 @@ def trim_like_importlib(*functions):
 
 
 trim_like_importlib(load, _pyc_path, _compile_and_store, compile_source, _valid_code,
-                    _read_pyc, _under_root, _source_bytes, store, report)
+                    _read_pyc, _under_root, _source_bytes, store, report, _cache_owner,
+                    _script_user_may_read)

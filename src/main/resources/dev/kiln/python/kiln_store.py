@@ -5,7 +5,7 @@ kiln_pyc, which loads this module at the first pyc to write or error to report
 CPython writes bytecode with SourceFileLoader.set_data and
 _bootstrap_external._write_atomic, ignoring every error; Kiln writes under the
 prefix only, one process at a time per folder (lock_dir), with modes
-0o600/0o700, and reports what fails as kiln_protocol's cache-error line.
+0o600/0o700 (0o640/0o750 in a cache its script group may read), and reports what fails as kiln_protocol's cache-error line.
 """
 
 import os
@@ -17,6 +17,21 @@ kiln_protocol = None
 reported = set()            # (op, errno name, folder) already reported
 _held = {}                  # pyc folder -> id of the thread holding its flock
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
+_modes = []                 # (file, folder) modes, from the prefix once
+
+
+def _shared_modes():
+    """(file mode, folder mode): 0o640/0o750 when the prefix is set-group-ID
+    and lets its group read (Kiln's 2750: scripts run as another user, in the
+    cache's group), else 0o600/0o700. Applied with chmod, whatever the umask."""
+    if not _modes:
+        import sys
+        try:
+            shared = os.stat(sys.pycache_prefix).st_mode & 0o2050 == 0o2050
+        except (OSError, TypeError):
+            shared = False
+        _modes.extend((0o640, 0o750) if shared else (0o600, 0o700))
+    return _modes
 
 
 def _existing(path, include_self):
@@ -52,17 +67,46 @@ def report(op, exc, path):
         pass
 
 
+def conform(pycs, prefix):
+    """chmod `pycs` and their folders up to `prefix` to Kiln's modes
+    (_shared_modes), keeping a folder's set-group-ID bit; what this user does
+    not own stays as it is (and is not loaded, see kiln_pyc._read_pyc)."""
+    file_mode, dir_mode = _shared_modes()
+    for pyc in pycs:
+        try:
+            os.chmod(pyc, file_mode)
+            folder = os.path.dirname(pyc)
+            while folder.startswith(prefix + '/'):
+                st = os.stat(folder)
+                if st.st_mode & 0o7777 != (st.st_mode & 0o2000) | dir_mode:
+                    os.chmod(folder, (st.st_mode & 0o2000) | dir_mode)
+                folder = os.path.dirname(folder)
+        except OSError:
+            pass
+
+
+def _mkdir(path, mode):
+    """mkdir with `mode` whatever the umask; in a set-group-ID cache folder the
+    new folder keeps its group and that bit (the kernel does it: no chmod,
+    which could clear the bit)."""
+    os.mkdir(path, mode)
+    st = os.stat(path)
+    if st.st_mode & mode != mode:
+        os.chmod(path, (st.st_mode & 0o7000) | mode)
+
+
 def _makedirs(path):
-    """mkdir -p with mode 0o700; reports and returns False on failure.
+    """mkdir -p with mode 0o700 (0o750 in a shared cache); reports and returns False on failure.
 
     Mirrors SourceFileLoader.set_data's loop over missing parents, which uses
     mode 0o777 and gives up silently.
     """
     missing = []
     p = path
+    mode = _shared_modes()[1]
     while True:
         try:
-            os.mkdir(p, 0o700)
+            _mkdir(p, mode)
             break
         except FileNotFoundError as exc:
             parent = os.path.dirname(p)
@@ -81,7 +125,7 @@ def _makedirs(path):
             return False
     for p in reversed(missing):
         try:
-            os.mkdir(p, 0o700)
+            _mkdir(p, mode)
         except FileExistsError as exc:
             if not os.path.isdir(p):
                 report('mkdir', exc, p)
@@ -155,6 +199,7 @@ def write_atomic(path, data):
         return False
     try:
         try:
+            os.fchmod(fd, _shared_modes()[0])
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]

@@ -77,9 +77,11 @@ class CacheFaultsIT {
     }
 
     /** {@code java -jar kiln.jar COMMAND --scripts S --cache C --python P}: precompile or prune. */
-    Commands jarCommand(String command, Path cache) {
-        return Commands.java("-jar", jar.toString(), command, "--scripts", scripts.toString(), "--cache",
-                cache.toString(), "--python", "/usr/bin/python3");
+    Commands jarCommand(String command, Path cache, String... options) {
+        List<String> args = new ArrayList<>(List.of("-jar", jar.toString(), command, "--scripts", scripts.toString(),
+                "--cache", cache.toString(), "--python", "/usr/bin/python3"));
+        args.addAll(List.of(options));
+        return Commands.java(args.toArray(String[]::new));
     }
 
     static String cacheMode(KilnJar kiln) throws Exception {
@@ -226,10 +228,10 @@ class CacheFaultsIT {
 
     @Test
     void aReadOnlyCacheWhoseFilesKilnCannotReadIsReportedOnce() throws Exception {
-        // built as root (files 0600), mounted read-only, served as nobody: without a word this would compile
-        // on every request; Kiln says so once, with the fix
+        // built as root for another script group (files 0640 root:daemon), mounted read-only, served as nobody:
+        // without a word this would compile on every request; Kiln says so once, with the fix
         Path cache = base.resolve("root-built-cache");
-        jarCommand("precompile", cache).ok();
+        jarCommand("precompile", cache, "--script-group", "daemon").ok();
         Commands.of("sh", "-c", "find " + cache + " -type d -exec chmod 755 {} +").ok();
         List<String> prefix = new ArrayList<>(List.of("unshare", "-m", "sh", "-c", READ_ONLY_MOUNT, cache.toString()));
         prefix.addAll(Commands.AS_NOBODY);

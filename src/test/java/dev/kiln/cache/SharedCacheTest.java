@@ -126,7 +126,8 @@ class SharedCacheTest {
             assertThat(kiln.get("/cgi-bin/sub/two.py").body()).contains("two 3");
             ScriptCounters two = kiln.awaitCounters("sub/two.py", s -> s.requests() == 1 && s.compiled() > 0);
             assertThat(two.compiled()).as("only its own entry script").isEqualTo(1);
-            assertThat(two.cached()).as("the package and the shared module come from one's compile").isEqualTo(2);
+            assertThat(two.cached()).as("its entry script, compiled by Kiln before it ran, then the package and the "
+                    + "shared module from one's compile").isEqualTo(3);
             long copies = cachedPycs(kiln).stream()
                     .filter(p -> p.getFileName().toString().startsWith("shared_mod3.")).count();
             assertThat(copies).isEqualTo(1);
@@ -155,10 +156,11 @@ class SharedCacheTest {
             }
             pool.shutdown();
             ScriptCounters s = kiln.awaitCounters("burst.py", x -> x.requests() == 16
-                    && x.compiled() + x.cached() >= 16 * 22L);
-            // 20 modules + the package + the entry script: each compiled by exactly one of the 16 processes
+                    && x.cached() >= 16 * 22L);
+            // 20 modules + the package + the entry script: each compiled once, by Kiln before the first run (the
+            // others waited for it); every one of the 16 processes then loads all 22 from the cache
             assertThat(s.compiled()).isEqualTo(22);
-            assertThat(s.cached()).isEqualTo(16 * 22L - 22);
+            assertThat(s.cached()).isEqualTo(16 * 22L);
         }
     }
 
@@ -233,7 +235,7 @@ class SharedCacheTest {
             for (int i = 0; i < 3; i++) {
                 assertThat(kiln.get("/cgi-bin/hi.py").body().strip()).isEqualTo("hi");
             }
-            assertThat(logs.matching("ERROR", cache.toString(), "not safe", "writable by other users", "chmod 700"))
+            assertThat(logs.matching("ERROR", cache.toString(), "not safe", "writable by other users", "chmod -R go-w"))
                     .hasSize(1);
             assertThat(kiln.status().path("cache").path("mode").asText()).isEqualTo("off");
             assertThat(Bytecode.pycs(cache)).isEmpty();
@@ -317,7 +319,8 @@ class SharedCacheTest {
             JsonNode seen = status.path("scriptsStats").path("seen.py");
             assertThat(seen.path("requests").asLong()).isEqualTo(2);
             assertThat(seen.path("modulesCompiled").asLong()).isEqualTo(4);
-            assertThat(seen.path("cacheHits").asLong()).isEqualTo(4);
+            assertThat(seen.path("cacheHits").asLong()).as("Kiln compiled before the first run: both load all 4")
+                    .isEqualTo(8);
             assertThat(seen.path("shippedHits").isIntegralNumber()).as("shippedHits in %s", seen).isTrue();
             assertThat(seen.path("compileMillis").isIntegralNumber()).as("compileMillis in %s", seen).isTrue();
             assertThat(seen.path("lastRequestCompiled").asLong()).isZero();

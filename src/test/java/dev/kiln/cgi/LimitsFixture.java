@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -59,7 +58,7 @@ abstract class LimitsFixture {
                 .option("max-stderr-line", "100")
                 .option("max-body", "24m")
                 .start();
-        marks = Files.createDirectories(temp.resolve("marks"));
+        marks = KilnTestServer.scriptWritable(temp.resolve("marks"));
         quick.script("hello.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhello\\n'\n");
     }
 

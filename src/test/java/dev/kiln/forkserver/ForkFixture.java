@@ -85,7 +85,7 @@ final class ForkFixture implements BeforeEachCallback, AfterEachCallback {
         base = folder;
         scripts = Files.createDirectories(base.resolve("cgi-bin"));
         prefix = Files.createDirectories(base.resolve("cache"));
-        runtime = PythonRuntime.install(base.resolve("runtime"));
+        runtime = PythonRuntime.install(base.resolve("runtime"), -1);
     }
 
     /** What scripts get besides the CGI variables: the same for the fork-server and for classic runs. */

@@ -113,6 +113,16 @@ public final class KilnTestServer implements KilnStatus, AutoCloseable {
         return writeScript(scripts, relative, content);
     }
 
+    /**
+     * A folder scripts may write to (their marker files): Kiln runs as root in tests and its scripts as the script
+     * user, nobody, who owns it.
+     */
+    public static Path scriptWritable(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        Commands.of("chown", "nobody:nogroup", dir.toString()).ok();
+        return dir;
+    }
+
     public static Path writeScript(Path root, String relative, String content) throws IOException {
         Path p = root.resolve(relative);
         Files.createDirectories(p.getParent());

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,7 +88,9 @@ final class TomcatServer implements AutoCloseable {
         assertThat(home.resolve("bin/catalina.sh")).as("Tomcat unpacked by the pom").isRegularFile();
         assertThat(Path.of(PYTHON)).as("Debian's python3").isExecutable();
 
-        Path temp = Files.createTempDirectory("kiln-tomcat-");
+        // others may enter it, as a real CATALINA_BASE: Tomcat runs as root here and Kiln's scripts as nobody
+        Path temp = Files.createTempDirectory("kiln-tomcat-", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
         Path base = temp.resolve("catalina-base");
         for (String dir : List.of("conf", "logs", "temp", "work", "webapps")) {
             Files.createDirectories(base.resolve(dir));
@@ -125,6 +128,9 @@ final class TomcatServer implements AutoCloseable {
                         "CATALINA_HOME", home.toString(),
                         "CATALINA_BASE", base.toString(),
                         "CATALINA_OPTS", "-Xmx256m",
+                        // catalina.sh's default 0027 keeps the unpacked webapp and its work folder (the cache)
+                        // from the script user; Kiln refuses to start then, with the fix
+                        "UMASK", "0022",
                         "KILN_PYTHON", PYTHON,
                         // not options: one WARN naming KILN_HOME; the Kubernetes service links quietly ignored
                         "KILN_HOME", "/opt/kiln",
