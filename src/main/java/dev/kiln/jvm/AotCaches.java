@@ -118,7 +118,7 @@ final class AotCaches implements AutoCloseable {
                 why = run(check, env, workDir, "a JVM cannot map it");
             }
             if (why == null) {
-                Files.setPosixFilePermissions(tmp, JavaCache.PRIVATE_FILE);
+                Files.setPosixFilePermissions(tmp, JavaCache.fileModeIn(tmp.getParent()));
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 states.put(c.jar(), State.READY);
                 counters.aot = "ready";

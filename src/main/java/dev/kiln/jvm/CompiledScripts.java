@@ -78,7 +78,7 @@ final class CompiledScripts {
         long start = System.nanoTime();
         FileStamp entryBefore = FileStamp.of(program.script());
         try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(JavaCache.PRIVATE_DIR));
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(cache.dirMode()));
         } catch (IOException e) {
             cache.report(CacheOp.MKDIR, dir, e);
             return null;

@@ -33,13 +33,17 @@ import dev.kiln.cache.CacheOp;
 /**
  * The Java side of the shared cache: {@code <cache>/java/<entry>/}, one entry folder per script, JDK and flags,
  * holding {@code manifest} (what the last compile read and gave), {@code <hash>.jar} and its AOT cache. Folders
- * are 0700 and files 0600; nothing is loaded from it unless the cache is private ({@link BytecodeCache#safe()})
+ * are 0700 and files 0600 (0750 and 0640, group the script user's, when scripts run as another user); nothing is
+ * loaded from it unless the cache is private ({@link BytecodeCache#safe()})
  * and so is its {@code java} folder. Failures are reported to the cache, which logs them once with their fix.
  */
 final class JavaCache {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.java");
     static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
     static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    /** With a separate script user: its group reads what Kiln compiled (the cache's folders are setgid to it). */
+    private static final Set<PosixFilePermission> SHARED_DIR = PosixFilePermissions.fromString("rwxr-x---");
+    private static final Set<PosixFilePermission> SHARED_FILE = PosixFilePermissions.fromString("rw-r-----");
 
     private final BytecodeCache cache;
     private final Path root;
@@ -54,6 +58,21 @@ final class JavaCache {
         return root;
     }
 
+    /** Folders Kiln makes here: private, or readable by the script user's group when scripts run as another user. */
+    Set<PosixFilePermission> dirMode() {
+        return cache.shareGid() >= 0 ? SHARED_DIR : PRIVATE_DIR;
+    }
+
+    /** A file's mode in {@code dir}: readable by the group exactly where its folder is. */
+    static Set<PosixFilePermission> fileModeIn(Path dir) {
+        try {
+            return Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.GROUP_READ)
+                    ? SHARED_FILE : PRIVATE_FILE;
+        } catch (IOException e) {
+            return PRIVATE_FILE;
+        }
+    }
+
     /** Whether jars may be loaded from the cache now, and (when {@code write}) compiled into it. */
     boolean usable(boolean write) {
         CacheMode mode = cache.mode();
@@ -65,7 +84,7 @@ final class JavaCache {
                 if (!write) {
                     return false;
                 }
-                Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+                Files.createDirectory(root, PosixFilePermissions.asFileAttribute(dirMode()));
             }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(root, LinkOption.NOFOLLOW_LINKS);
             if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
@@ -123,7 +142,7 @@ final class JavaCache {
 
     /** Writes a compile's jar (when it compiled) and then its manifest, each atomically, 0600. */
     void store(CompiledScript c, JavaProgram program, Path classes) throws IOException {
-        Files.createDirectories(c.dir(), PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+        Files.createDirectories(c.dir(), PosixFilePermissions.asFileAttribute(dirMode()));
         if (classes != null) {
             Path tmp = privateTemp(c.dir(), ".jar");
             try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -187,7 +206,7 @@ final class JavaCache {
     }
 
     static Path privateTemp(Path dir, String suffix) throws IOException {
-        return Files.createTempFile(dir, ".tmp-", suffix, PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
+        return Files.createTempFile(dir, ".tmp-", suffix, PosixFilePermissions.asFileAttribute(fileModeIn(dir)));
     }
 
     /** The hash of every source read (in order) and the flags: what names the jar. */

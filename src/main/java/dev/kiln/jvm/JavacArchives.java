@@ -107,7 +107,7 @@ final class JavacArchives implements AutoCloseable {
                 p.destroyForcibly(); // a no-op once it exited; Kiln stopping or a hung javac otherwise
             }
             if (exited && p.exitValue() == 0 && Files.isRegularFile(tmp)) {
-                Files.setPosixFilePermissions(tmp, JavaCache.PRIVATE_FILE);
+                Files.setPosixFilePermissions(tmp, JavaCache.fileModeIn(file.getParent()));
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
                 LOG.info("built javac's class archive {} for JDK {}: compiles start faster from now on", file,
                         jdk.version());
