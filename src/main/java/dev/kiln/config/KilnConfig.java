@@ -57,12 +57,12 @@ public record KilnConfig(
     /**
      * What runs the scripts, and how Python runs them and keeps their bytecode.
      *
-     * @param java       the JDK of Java scripts whose shebang names none
+     * @param java             the JDK of Java scripts whose shebang names none
      * @param javaStartupCache build and use start-up caches of Java scripts
-     * @param executable interpreter command for scripts without shebang that are not .py; empty refuses them
-     * @param precompile warm the cache in the background at start
-     * @param preload    modules each fork-server imports once, in order
-     * @param execServer scripts that are not Python start from a resident fork-server
+     * @param executable       interpreter command for scripts without shebang that are not .py; empty refuses them
+     * @param precompile       warm the cache in the background at start
+     * @param preload          modules each fork-server imports once, in order
+     * @param execServer       scripts that are not Python start from a resident fork-server
      */
     public record Interpreters(String python, String java, boolean javaStartupCache, List<String> executable,
                                PycValidation pycValidation, boolean precompile, RunMode runMode, List<String> preload,

@@ -75,8 +75,8 @@ final class JavacArchives implements AutoCloseable {
     /** After a compile with this JDK: builds its javac archive once, in the background, if it has none. */
     void afterCompile(Jdk jdk) {
         Path file = archive(jdk);
-        if (enabled && jdk.feature() >= 13 && !Files.isRegularFile(file)
-                && started.putIfAbsent(file, Boolean.TRUE) == null) {
+        boolean missing = enabled && jdk.feature() >= 13 && !Files.isRegularFile(file);
+        if (missing && started.putIfAbsent(file, Boolean.TRUE) == null) {
             builder.execute(() -> build(jdk, file));
         }
     }
@@ -94,8 +94,8 @@ final class JavacArchives implements AutoCloseable {
             Path tmp = work.resolve("javac.jsa");
             ProcessBuilder pb = new ProcessBuilder(jdk.javac().toString(), "-J-XX:ArchiveClassesAtExit=" + tmp,
                     Javac.FAST_START.get(0), Javac.FAST_START.get(1), "-proc:none", "-d",
-                    work.resolve("out").toString(), probe.toString()).directory(work.toFile())
-                    .redirectInput(new File("/dev/null"))
+                    work.resolve("out").toString(),
+                    probe.toString()).directory(work.toFile()).redirectInput(new File("/dev/null"))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
             pb.environment().clear();
             pb.environment().putAll(env);

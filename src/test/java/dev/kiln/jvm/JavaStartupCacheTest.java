@@ -145,7 +145,8 @@ class JavaStartupCacheTest {
             assertThat(java.prune()).isEqualTo(1);
             try (var left = Files.list(entries)) {
                 List<Path> dirs = left.toList();
-                assertThat(dirs.stream().filter(Files::isDirectory)).hasSize(1); // Bad.java's
+                assertThat(dirs.stream().filter(Files::isDirectory).filter(d -> !d.getFileName().toString().startsWith(".")))
+                        .hasSize(1); // Bad.java's entry (a build folder of javac's archive may still be going)
             }
         }
     }
