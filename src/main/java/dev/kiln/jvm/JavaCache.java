@@ -66,8 +66,9 @@ final class JavaCache {
     /** A file's mode in {@code dir}: readable by the group exactly where its folder is. */
     static Set<PosixFilePermission> fileModeIn(Path dir) {
         try {
-            return Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.GROUP_READ)
-                    ? SHARED_FILE : PRIVATE_FILE;
+            boolean shared = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS)
+                    .contains(PosixFilePermission.GROUP_READ);
+            return shared ? SHARED_FILE : PRIVATE_FILE;
         } catch (IOException e) {
             return PRIVATE_FILE;
         }
