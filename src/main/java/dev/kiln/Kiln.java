@@ -25,6 +25,7 @@ import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
+import dev.kiln.cgi.Spool;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
@@ -63,7 +64,7 @@ public final class Kiln implements AutoCloseable {
 
     /**
      * @param hostEnv Kiln's own environment, the source of pass-through variables
-     * @param tmpDir  where request bodies are spooled
+     * @param tmpDir  where request bodies and response buffers are spooled
      */
     public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
         this.config = config;
@@ -101,7 +102,8 @@ public final class Kiln implements AutoCloseable {
                 new RunLimiter(concurrency.maxConcurrent(), concurrency.maxQueued(), concurrency.queueTimeout()),
                 new CgiEnvironment(scriptEnv, resolver.root().toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
-                tmpDir.resolve("kiln-bodies"),
+                new Spool(tmpDir.resolve("kiln-bodies"), config.clients().maxSpool(), config.clients().maxUploads()),
+                config.clients().responseBuffer(),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));

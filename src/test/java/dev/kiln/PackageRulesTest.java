@@ -33,7 +33,7 @@ class PackageRulesTest {
         "forkserver;run",
         "python;cache cgi config forkserver run",
         "web;cache cgi config forkserver python",
-        "server;cache config python web",
+        "server;cache cgi config python web",
     })
     void packageImportsOnlyWhatItsPackageInfoAllows(String pkg, String allowed) throws IOException {
         Set<String> may = allowed == null ? Set.of() : Set.of(allowed.split(" "));

@@ -16,11 +16,17 @@ public final class ErrorPage {
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 411 -> "Length Required";
+            case 414 -> "URI Too Long";
+            case 431 -> "Request Header Fields Too Large";
             case 413 -> "Content Too Large";
             case 500 -> "Internal Server Error";
+            case 501 -> "Not Implemented";
             case 502 -> "Bad Gateway";
             case 503 -> "Service Unavailable";
             case 504 -> "Gateway Timeout";
+            case 505 -> "HTTP Version Not Supported";
             default -> "Error";
         };
     }

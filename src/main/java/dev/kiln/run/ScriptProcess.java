@@ -94,7 +94,7 @@ public final class ScriptProcess implements AutoCloseable {
                 int n;
                 try {
                     n = body.read(buf);
-                } catch (IOException clientSide) {
+                } catch (IOException | RuntimeException clientSide) { // the container's 408 is unchecked
                     stop(Stop.CLIENT_GONE);
                     return;
                 }
@@ -111,6 +111,40 @@ public final class ScriptProcess implements AutoCloseable {
         } catch (IOException closing) {
             stdinBrokenByScript = true;
         }
+    }
+
+    /**
+     * Done once the body pump has let go of the request stream. The container recycles the request when the
+     * request's thread returns, so that thread waits for this; with the script gone, only a client that stalls
+     * mid-upload keeps it waiting, and no slot is held meanwhile.
+     */
+    public CompletableFuture<Void> stdinDone() {
+        return stdinDone;
+    }
+
+    /**
+     * Copies the rest of stdout into {@code sink} on a pool thread and closes it, then waits for the script to
+     * exit. A sink that takes everything lets the script finish however slowly the client reads.
+     *
+     * @return the exit code (see {@link #awaitExit()})
+     */
+    public CompletableFuture<Integer> pumpStdout(OutputStream sink) {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        runner.pumps().execute(() -> {
+            try (sink) {
+                stdout.transferTo(sink);
+            } catch (IOException e) {
+                stop(Stop.CLIENT_GONE); // closed under us: the request is over
+            }
+            try {
+                exit.complete(awaitExit());
+            } catch (InterruptedException e) {
+                exit.complete(-1);
+            } catch (RuntimeException e) {
+                exit.completeExceptionally(e);
+            }
+        });
+        return exit;
     }
 
     /** Stops the script: SIGTERM to its group, SIGKILL after the grace period. The first reason sticks. */
@@ -200,14 +234,6 @@ public final class ScriptProcess implements AutoCloseable {
         }
         closeQuietly(process.stderr());
         signaller.signal(pgid, "KILL");
-        // The container recycles the request once we return: the body pump must be done with it by then.
-        // With the script gone its writes fail at once; only a client that stalls mid-upload keeps it waiting.
-        try {
-            stdinDone.get(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            LOG.warn("request body pump for {} still busy after {}; the client stalled mid-upload",
-                    logName, settings.idleTimeout());
-        }
     }
 
     /**

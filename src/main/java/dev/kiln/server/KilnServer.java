@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.CustomRequestLog;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -16,7 +17,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
-import dev.kiln.web.CgiServlet;
 import dev.kiln.web.IndexServlet;
 import dev.kiln.web.StatusServlet;
 
@@ -46,22 +46,31 @@ public final class KilnServer implements AutoCloseable {
     static KilnServer start(Kiln kiln) throws Exception {
         KilnConfig config = kiln.config();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        QueuedThreadPool threads = new QueuedThreadPool(
-                Math.max(200, concurrency.maxConcurrent() + concurrency.maxQueued() + 16));
+        KilnConfig.Clients clients = config.clients();
+        QueuedThreadPool threads = new QueuedThreadPool(Math.max(clients.maxThreads(),
+                concurrency.maxConcurrent() + concurrency.maxQueued() + clients.maxUploads() + 16));
         threads.setName("kiln-http");
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        http.setHttpCompliance(HttpCompliance.RFC9110); // Jetty's strictest: ambiguous framing is a 400
+        // blocking reads and writes of a request being served: a stalled or trickling client is cut, not waited for
+        http.setIdleTimeout(clients.bodyTimeout().toMillis());
+        http.setMinRequestDataRate(clients.bodyMinRate());
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.listen().bind());
         connector.setPort(config.listen().port());
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
-        context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
+        ServletHolder cgi = new ServletHolder("cgi", new JettyCgiServlet(kiln));
+        cgi.setAsyncSupported(true); // a stalled upload's rest is waited for without a request thread
+        context.addServlet(cgi, "/cgi-bin/*");
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         context.addServlet(new ServletHolder("index", new IndexServlet(kiln)), "");
+        context.setErrorHandler(new ContextErrorPages());
         server.setHandler(context);
+        server.setErrorHandler(new ServerErrorPages());
         if (config.operations().accessLog()) {
             Slf4jRequestLogWriter writer = new Slf4jRequestLogWriter();
             writer.setLoggerName("kiln.access");
