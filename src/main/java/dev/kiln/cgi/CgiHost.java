@@ -257,8 +257,8 @@ public final class CgiHost {
             } catch (IOException | IllegalStateException clientGone) {
                 // nothing more to send
             }
-            if (req.isAsyncSupported()) {
-                AsyncContext later = req.startAsync();
+            AsyncContext later = req.isAsyncSupported() ? startAsync(req) : null;
+            if (later != null) {
                 later.setTimeout(0); // the pump ends by itself: body-timeout bounds each read
                 pumped.whenComplete((done, failure) -> {
                     body.discardUnread(proc.stdinBrokenByScript());
@@ -275,6 +275,14 @@ public final class CgiHost {
             // the pump reports nothing but completion
         }
         body.discardUnread(proc.stdinBrokenByScript());
+    }
+
+    private static AsyncContext startAsync(HttpServletRequest req) {
+        try {
+            return req.startAsync();
+        } catch (IllegalStateException notNow) {
+            return null; // the container will not: wait on this thread
+        }
     }
 
     /** The logger a script's stderr goes to: {@code kiln.script.} and its path below the scripts folder. */

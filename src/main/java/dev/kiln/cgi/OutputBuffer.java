@@ -48,7 +48,8 @@ final class OutputBuffer extends OutputStream {
         try {
             while (!abandoned) {
                 boolean fileInUse = fileWrite > fileRead;
-                if (!fileInUse && memoryBytes + len <= memoryLimit) {
+                // an empty buffer always takes a write, so a full spool can make a script wait, never stall
+                if (!fileInUse && (memoryBytes == 0 || memoryBytes + len <= memoryLimit)) {
                     memory.add(Arrays.copyOfRange(b, off, off + len));
                     memoryBytes += len;
                     changed.signalAll();

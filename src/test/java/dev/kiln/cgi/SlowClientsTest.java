@@ -87,6 +87,15 @@ class SlowClientsTest {
         return head.toString();
     }
 
+    /** body-timeout is for clients: a script may think longer than it before it answers. */
+    @Test
+    void aScriptSilentLongerThanTheBodyTimeoutStillAnswers() throws Exception {
+        kiln.script("thinker.sh", "#!/bin/sh\nsleep 4.5\nprintf 'Content-Type: text/plain\\n\\nthought\\n'\n");
+        HttpResponse<String> r = kiln.get("/cgi-bin/thinker.sh");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("thought\n");
+    }
+
     @Test
     void promisedBodiesThatNeverComeHoldNoSlot() throws Exception {
         List<Socket> idle = new ArrayList<>();
