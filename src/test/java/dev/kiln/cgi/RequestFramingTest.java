@@ -25,6 +25,8 @@ class RequestFramingTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         kiln = KilnTestServer.builder(dir).start();
+        kiln.script("redirect.sh", "#!/bin/sh\nprintf 'Location: %s\\n\\n' \"$QUERY_STRING\"\n");
+        kiln.script("long.sh", "#!/bin/sh\nprintf 'Content-Length: 3\\n\\n'\nhead -c 200000 /dev/zero\n");
         kiln.script("echo.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\necho \"len=$CONTENT_LENGTH\"\ncat\n");
     }
 
@@ -51,6 +53,23 @@ class RequestFramingTest {
                 + "\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         assertThat(r.status()).as(r.text()).isEqualTo(status);
         assertThat(r.text()).doesNotContain("len=").doesNotContain("Exception").doesNotContainIgnoringCase("jetty");
+    }
+
+    /** Whatever goes wrong, the answer is a short page with a status: no exception name, no server name. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "redirect to a NUL|/cgi-bin/redirect.sh?/cgi-bin/a%00b",
+        "redirect to overlong dots|/cgi-bin/redirect.sh?/cgi-bin/%c0%ae%c0%ae/x",
+        "redirect to a bad escape|/cgi-bin/redirect.sh?/cgi-bin/%zz",
+        "NUL in the path|/cgi-bin/a%00b",
+        "bad escape in the path|/cgi-bin/%zz",
+        "more than its length|/cgi-bin/long.sh",
+    })
+    void noAnswerNamesAnException(String name, String path) throws Exception {
+        RawHttp.Reply r = RawHttp.get(kiln.port(), path);
+        assertThat(r.status()).as(r.text()).isBetween(200, 599);
+        assertThat(r.text()).doesNotContain("Exception").doesNotContainIgnoringCase("jetty")
+                .doesNotContain("dev.kiln").doesNotContain("\tat ");
     }
 
     @ParameterizedTest(name = "{0}")
