@@ -20,6 +20,7 @@ import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CachePruner;
 import dev.kiln.cache.ScriptStatistics;
+import dev.kiln.cgi.BodyPace;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
@@ -104,6 +105,7 @@ public final class Kiln implements AutoCloseable {
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
                 new Spool(tmpDir.resolve("kiln-bodies"), config.clients().maxSpool(), config.clients().maxUploads()),
                 config.clients().responseBuffer(),
+                new BodyPace(config.clients().bodyTimeout(), config.clients().bodyMinRate()),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));

@@ -37,13 +37,14 @@ public final class CgiHost {
      * @param environment   builds each request's environment from scratch
      * @param spool         where chunked request bodies and buffered responses spill to disk, and its bounds
      * @param responseBuffer bytes of a script's output held in memory before it spills to the spool
+     * @param pace          how fast a request body must come (body-timeout, body-min-rate)
      * @param maxBody       largest request body, bytes (413 above it)
      * @param maxHeaderSize largest CGI header block, bytes (502 above it)
      * @param methods       allowed methods (empty: all)
      */
     public record Settings(ScriptResolver resolver, CommandPlanner planner, RunLimiter limiter,
-                           CgiEnvironment environment, Spool spool, int responseBuffer, long maxBody, int maxHeaderSize,
-                           Set<String> methods) {
+                           CgiEnvironment environment, Spool spool, int responseBuffer, BodyPace pace,
+                           long maxBody, int maxHeaderSize, Set<String> methods) {
     }
 
     private final Settings s;
@@ -128,7 +129,7 @@ public final class CgiHost {
         }
         RequestBody body;
         try {
-            body = RequestBody.of(req, s.spool(), s.maxBody());
+            body = RequestBody.of(req, s.spool(), s.maxBody(), s.pace());
         } catch (IOException e) {
             LOG.warn("{} {}: 408, the client stopped sending its chunked body ({}); slow or stalled clients are "
                     + "cut by body-timeout and body-min-rate", method, requestPath, e.getMessage());

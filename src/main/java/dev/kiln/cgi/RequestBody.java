@@ -40,11 +40,11 @@ final class RequestBody implements AutoCloseable {
         return new RequestBody(null, -1, null, why, null, 0);
     }
 
-    static RequestBody of(HttpServletRequest req, Spool spool, long maxBody) throws IOException {
+    static RequestBody of(HttpServletRequest req, Spool spool, long maxBody, BodyPace pace) throws IOException {
         long declared = req.getHeader("Content-Length") == null ? -1 : req.getContentLengthLong();
         if (declared >= 0) {
-            return new RequestBody(declared == 0 ? null : req.getInputStream(), declared, null, Refusal.NONE,
-                    null, 0);
+            return new RequestBody(declared == 0 ? null : pace.of(req.getInputStream()), declared, null,
+                    Refusal.NONE, null, 0);
         }
         if (req.getHeader("Transfer-Encoding") == null) {
             return new RequestBody(null, -1, null, Refusal.NONE, null, 0); // no body at all
@@ -53,7 +53,7 @@ final class RequestBody implements AutoCloseable {
             return refused(Refusal.TOO_MANY_UPLOADS);
         }
         try {
-            return spoolChunked(req.getInputStream(), spool, maxBody);
+            return spoolChunked(pace.of(req.getInputStream()), spool, maxBody);
         } finally {
             spool.endUpload();
         }

@@ -40,10 +40,10 @@ public enum Option {
             "Largest request body accepted (413 above it); chunked bodies are spooled up to it."),
     BODY_TIMEOUT("body-timeout", "DURATION", "20s",
             "Longest wait for more of a request body, or for a client to take more of a response (Apache's "
-                    + "RequestReadTimeout body=20); then the connection is closed. Standalone only."),
+                    + "RequestReadTimeout body=20); then the connection is closed. The stall limit is standalone only."),
     BODY_MIN_RATE("body-min-rate", "SIZE", "500",
-            "Slowest request body accepted, bytes per second (Apache's MinRate=500); a slower upload is cut with "
-                    + "408. Standalone only."),
+            "Slowest request body accepted past body-timeout, bytes per second (Apache's MinRate=500): a client "
+                    + "gets body-timeout plus a second per this many bytes; a slower upload is cut with 408."),
     MAX_UPLOADS("max-uploads", "N", "64",
             "Chunked uploads spooled at once; more get 503 at once, so stalled uploads cannot take every thread."),
     MAX_SPOOL("max-spool", "SIZE", "1g",

@@ -127,6 +127,7 @@ class SlowClientsTest {
                 s.getOutputStream().write("GET /cgi-bin/big.sh HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 stalled.add(s);
+                assertThat(readHead(s)).startsWith("HTTP/1.1 200"); // the head, never the body
                 Poll.withinMillis(3000).until("the finished script gave its slot back", this::running, n -> n == 0);
             }
             servesAtOnce();
