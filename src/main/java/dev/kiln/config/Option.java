@@ -40,7 +40,8 @@ public enum Option {
             "Largest request body accepted (413 above it); chunked bodies are spooled up to it."),
     BODY_TIMEOUT("body-timeout", "DURATION", "20s",
             "Longest wait for more of a request body, or for a client to take more of a response (Apache's "
-                    + "RequestReadTimeout body=20); then the connection is closed. The stall limit is standalone only."),
+                    + "RequestReadTimeout body=20); then the connection is closed. The stall limit is standalone "
+                    + "only."),
     BODY_MIN_RATE("body-min-rate", "SIZE", "500",
             "Slowest request body accepted past body-timeout, bytes per second (Apache's MinRate=500): a client "
                     + "gets body-timeout plus a second per this many bytes; a slower upload is cut with 408."),
