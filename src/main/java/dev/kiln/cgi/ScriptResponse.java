@@ -111,7 +111,7 @@ final class ScriptResponse {
         if (stop != null) {
             why = "killed after " + proc.elapsedMillis() + " ms: " + ScriptProcess.describe(stop)
                     + "; fix: raise timeout/idle-timeout if the script needs longer";
-        } else if (exit > 128) {
+        } else if (exit > 128 && !proc.killedLingering()) {
             why = "the script died by signal " + (exit - 128) + " (or exited with status " + exit + ")";
         } else if (shortOfLength) {
             why = "the script's output ended before its Content-Length; fix: send the body's length";

@@ -39,6 +39,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile long lastOutputNanos = startNanos;
     private volatile boolean stdinBrokenByScript;
+    private volatile boolean killedLingering;
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
@@ -122,12 +123,7 @@ public final class ScriptProcess implements AutoCloseable {
         return stdinDone;
     }
 
-    /**
-     * Copies the rest of stdout into {@code sink} on a pool thread and closes it, then waits for the script to
-     * exit. A sink that takes everything lets the script finish however slowly the client reads.
-     *
-     * @return the exit code (see {@link #awaitExit()})
-     */
+    /** Copies the rest of stdout into {@code sink} on a pool thread, closes it, then returns {@link #awaitExit()}. */
     public CompletableFuture<Integer> pumpStdout(OutputStream sink) {
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         runner.pumps().execute(() -> {
@@ -190,6 +186,7 @@ public final class ScriptProcess implements AutoCloseable {
         long graceNanos = settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1);
         if (!process.waitFor(settings.stderrTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
             // stdout is closed but the script lingers: it cannot send anything more
+            killedLingering = true;
             signaller.signal(pgid, "KILL");
             if (!process.waitFor(graceNanos, TimeUnit.NANOSECONDS)) {
                 process.destroyForcibly();
@@ -207,6 +204,11 @@ public final class ScriptProcess implements AutoCloseable {
     /** The last lines of stderr, for the log when a script fails before sending headers. */
     public List<String> stderrTail() {
         return stderrPump.tail();
+    }
+
+    /** Whether Kiln killed the script for lingering after its stdout closed: its output was whole. */
+    public boolean killedLingering() {
+        return killedLingering;
     }
 
     public boolean stdinBrokenByScript() {

@@ -61,6 +61,17 @@ class HonestResponsesTest extends LimitsFixture {
         }
     }
 
+    /** A script Kiln kills for lingering after it closed stdout had finished its answer: that one is whole. */
+    @Test
+    void aScriptKilledForLingeringAfterItsOutputGivesACompleteResponse() throws Exception {
+        String t = tag();
+        quick.script("honest/linger-" + t + ".sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nlingering\\n'\n"
+                + "exec 1>&-\nsleep 300." + t + "\n");
+        HttpResponse<String> r = quick.get("/cgi-bin/honest/linger-" + t + ".sh");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("lingering\n");
+    }
+
     @Test
     void aContentLengthThatDoesNotMatchASmallBodyIs502() throws Exception {
         String t = tag();
