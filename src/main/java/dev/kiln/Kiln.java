@@ -19,12 +19,14 @@ import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CachePruner;
 import dev.kiln.cache.ProcessUser;
 import dev.kiln.cache.ScriptStatistics;
+import dev.kiln.cgi.BodyPace;
 import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.LibraryFiles;
 import dev.kiln.cgi.ScriptResolver;
 import dev.kiln.cgi.Shebang;
+import dev.kiln.cgi.Spool;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
 import dev.kiln.jvm.JavaScripts;
@@ -74,7 +76,7 @@ public final class Kiln implements AutoCloseable {
 
     /**
      * @param hostEnv Kiln's own environment, the source of pass-through variables
-     * @param tmpDir  where request bodies are spooled
+     * @param tmpDir  where request bodies and response buffers are spooled
      */
     public Kiln(KilnConfig config, Map<String, String> hostEnv, Path tmpDir) throws IOException {
         this.config = config;
@@ -123,7 +125,10 @@ public final class Kiln implements AutoCloseable {
                 new CgiEnvironment(scriptEnv, config.folders().documentRoot().map(d -> d.toAbsolutePath().normalize())
                         .orElse(resolver.root()).toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
-                Separation.spool(tmpDir.resolve("kiln-bodies-" + ProcessUser.current().uid())),
+                new Spool(Separation.spool(tmpDir.resolve("kiln-bodies-" + ProcessUser.current().uid())),
+                        config.clients().maxSpool(), config.clients().maxUploads()),
+                config.clients().responseBuffer(),
+                new BodyPace(config.clients().bodyTimeout(), config.clients().bodyMinRate()),
                 config.sizes().maxBody(),
                 config.sizes().maxHeaderSize(),
                 protocol.methods()));

@@ -1,5 +1,7 @@
 package dev.kiln.cgi;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -11,6 +13,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import jakarta.servlet.http.HttpServletRequest;
+
+import dev.kiln.run.EnvironmentBytes;
 
 /**
  * Builds a script's environment from scratch (RFC 3875 section 4.1, plus what scripts written for Apache
@@ -24,6 +28,8 @@ public final class CgiEnvironment {
             "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_ADDR", "REQUEST_METHOD", "REQUEST_SCHEME", "REQUEST_URI",
             "SCRIPT_NAME", "SCRIPT_FILENAME", "DOCUMENT_ROOT", "PATH_INFO", "QUERY_STRING", "REMOTE_ADDR",
             "REMOTE_HOST", "REMOTE_PORT");
+    /** Header names that may become HTTP_* variables (Apache's http2env). */
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z0-9-]+");
 
     private volatile Map<String, String> base;
     private final String documentRoot;
@@ -148,8 +154,8 @@ public final class CgiEnvironment {
             return;
         }
         for (String name : Collections.list(names)) {
-            if (name.indexOf('_') >= 0) {
-                continue; // would collide with its '-' twin; Apache 2.4 drops these too
+            if (!ENV_NAME.matcher(name).matches()) {
+                continue; // Apache's http2env: '_' would collide with its '-' twin, others are no shell names
             }
             String var = name.toUpperCase(Locale.ROOT).replace('-', '_');
             if (NEVER.contains(var) || (var.equals("AUTHORIZATION") && !passAuthorization)) {
@@ -159,9 +165,27 @@ public final class CgiEnvironment {
                 continue;
             }
             String separator = var.equals("COOKIE") ? "; " : ", ";
-            String joined = String.join(separator, Collections.list(req.getHeaders(name)));
+            List<String> values = new ArrayList<>();
+            for (String v : Collections.list(req.getHeaders(name))) {
+                values.add(exactBytes(v));
+            }
+            String joined = String.join(separator, values);
             env.merge("HTTP_" + var, joined, (a, b) -> a + separator + b);
         }
+    }
+
+    /**
+     * The container hands header values over as ISO-8859-1, one char per byte as sent; the script gets those
+     * bytes, not their re-encoding (Apache passes bytes as sent).
+     */
+    private static String exactBytes(String latin1) {
+        for (int i = 0; i < latin1.length(); i++) {
+            if (latin1.charAt(i) > 0x7f) {
+                return latin1.chars().allMatch(c -> c <= 0xff)
+                        ? EnvironmentBytes.decode(latin1.getBytes(StandardCharsets.ISO_8859_1)) : latin1;
+            }
+        }
+        return latin1;
     }
 
     private static String requestUri(HttpServletRequest req) {

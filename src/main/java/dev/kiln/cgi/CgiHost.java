@@ -5,7 +5,10 @@ import java.io.OutputStream;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -36,14 +39,16 @@ public final class CgiHost {
      * @param planner       decides each script's launcher and command line
      * @param limiter       bounds concurrent scripts and the wait queue
      * @param environment   builds each request's environment from scratch
-     * @param spool         where chunked request bodies are spooled
+     * @param spool         where chunked request bodies and buffered responses spill to disk, and its bounds
+     * @param responseBuffer bytes of a script's output held in memory before it spills to the spool
+     * @param pace          how fast a request body must come (body-timeout, body-min-rate)
      * @param maxBody       largest request body, bytes (413 above it)
      * @param maxHeaderSize largest CGI header block, bytes (502 above it)
      * @param methods       allowed methods (empty: all)
      */
     public record Settings(ScriptResolver resolver, CommandPlanner planner, RunLimiter limiter,
-                           CgiEnvironment environment, SpoolFolder spool, long maxBody, int maxHeaderSize,
-                           Set<String> methods) {
+                           CgiEnvironment environment, Spool spool, int responseBuffer, BodyPace pace,
+                           long maxBody, int maxHeaderSize, Set<String> methods) {
     }
 
     private final Settings s;
@@ -99,24 +104,17 @@ public final class CgiHost {
             return;
         }
         String redirect;
-        try (RequestBody body = RequestBody.of(req, s.spool(), s.maxBody())) {
-            if (body.tooLarge()) {
-                LOG.warn("{} {}: 413, chunked body over max-body {}; fix: raise max-body if this is expected",
-                        method, requestPath, s.maxBody());
-                resp.setHeader("Connection", "close");
-                ErrorPage.send(resp, 413, requestPath);
+        try (RequestBody body = RequestBody.forScript(req, resp, s.spool(), s.maxBody(), s.pace())) {
+            if (body == null) {
                 return;
             }
             // 5. admit: a slot, or 503 once the queue is full or the wait too long
-            if (!admit(req, resp)) {
+            RunLimiter.Slot slot = admit(req, resp);
+            if (slot == null) {
                 return;
             }
-            try {
-                // 6. environment, launch, header block, response
-                redirect = runScript(req, resp, script, run, body);
-            } finally {
-                s.limiter().release();
-            }
+            // 6. environment, launch, header block, response; the slot is given back once the script is done
+            redirect = runScript(req, resp, script, run, body, slot);
         }
         // 7. a local redirect is served with the slot free again: a chain holds one slot at a time
         if (redirect != null) {
@@ -124,15 +122,15 @@ public final class CgiHost {
         }
     }
 
-    private boolean admit(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        boolean admitted;
+    private RunLimiter.Slot admit(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        RunLimiter.Slot slot;
         try {
-            admitted = s.limiter().acquire();
+            slot = s.limiter().acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            admitted = false;
+            slot = null;
         }
-        if (!admitted) {
+        if (slot == null) {
             String more = refusals.refused(System.nanoTime());
             if (more != null) {
                 LOG.warn("{} {}: 503, {} scripts running and {} waiting; fix: raise max-concurrent or max-queued, "
@@ -142,12 +140,12 @@ public final class CgiHost {
             resp.setHeader("Retry-After", Long.toString(s.limiter().retryAfterSeconds()));
             ErrorPage.send(resp, 503, req.getRequestURI());
         }
-        return admitted;
+        return slot;
     }
 
     /** Runs the script and answers; returns the target of a local redirect instead, for the caller to follow. */
     private String runScript(HttpServletRequest req, HttpServletResponse resp, ResolvedScript script,
-                             Plan.Run run, RequestBody body) throws IOException {
+                             Plan.Run run, RequestBody body, RunLimiter.Slot slot) throws IOException {
         Launcher.Launch launch = run.launcher().prepare(run.command());
         String scriptName = req.getContextPath() + nz(req.getServletPath()) + script.scriptPath();
         Map<String, String> env = s.environment().build(req, script, scriptName, body.length(),
@@ -160,47 +158,105 @@ public final class CgiHost {
         try {
             proc = launch.start(env, script.file().getParent(), logName(script));
         } catch (ScriptNotStartedException e) {
+            slot.close();
             LOG.warn("{} {}: 500, {}", req.getMethod(), req.getRequestURI(), e.getMessage());
             ErrorPage.send(resp, 500, req.getRequestURI());
             return null;
         } catch (IOException e) {
+            slot.close();
             LOG.error("{} {}: 500, cannot start {}: {}; fix: check that the interpreter exists and is executable",
                     req.getMethod(), req.getRequestURI(), String.join(" ", run.command().argv()), e.getMessage());
             ErrorPage.send(resp, 500, req.getRequestURI());
             return null;
         }
-        try (proc) {
+        String redirect = null;
+        boolean answered = false;
+        OutputBuffer buffer = new OutputBuffer(s.spool(), s.responseBuffer());
+        try (proc; slot) {
             proc.feedStdin(body.stream());
-            CgiResponseHead head;
-            try {
-                head = CgiResponseHead.read(proc.stdout(), s.maxHeaderSize());
-            } catch (CgiResponseHead.IncompleteException e) {
-                ScriptResponse.failBeforeHeaders(req, resp, proc, e.bytesRead());
-                return null;
-            } catch (CgiResponseHead.MalformedException e) {
-                proc.stop(ScriptProcess.Stop.CLIENT_GONE);
-                LOG.warn("{} {}: 502, malformed header block from {}: {}: \"{}\"", req.getMethod(),
-                        req.getRequestURI(), script.file(), e.getMessage(), e.line());
-                ErrorPage.send(resp, 502, req.getRequestURI());
-                return null;
-            }
-            proc.headersSent();
-            if (LocalRedirect.requested(head)) {
-                proc.stdout().transferTo(OutputStream.nullOutputStream()); // a local redirect's body is dropped
-                int exit = proc.awaitExit();
-                if (exit != 0) {
-                    LOG.info("{} {}: script exited with status {}", req.getMethod(), req.getRequestURI(), exit);
-                }
-                return head.location();
-            }
-            ScriptResponse.send(req, resp, proc, head);
+            redirect = answer(req, resp, script, proc, buffer, slot);
+            answered = redirect == null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             proc.stop(ScriptProcess.Stop.SERVER_STOPPING);
         } finally {
-            body.discardUnread(proc.stdinBrokenByScript());
+            buffer.abandon();
+            afterScript(req, resp, proc, body, answered);
         }
+        return redirect;
+    }
+
+    private String answer(HttpServletRequest req, HttpServletResponse resp, ResolvedScript script,
+                          ScriptProcess proc, OutputBuffer buffer, RunLimiter.Slot slot)
+            throws IOException, InterruptedException {
+        CgiResponseHead head;
+        try {
+            head = CgiResponseHead.read(proc.stdout(), s.maxHeaderSize());
+        } catch (CgiResponseHead.IncompleteException e) {
+            ScriptResponse.failBeforeHeaders(req, resp, proc, e.bytesRead());
+            return null;
+        } catch (CgiResponseHead.MalformedException e) {
+            proc.stop(ScriptProcess.Stop.CLIENT_GONE);
+            LOG.warn("{} {}: 502, malformed header block from {}: {}: \"{}\"", req.getMethod(),
+                    req.getRequestURI(), script.file(), e.getMessage(), e.line());
+            ErrorPage.send(resp, 502, req.getRequestURI());
+            return null;
+        }
+        proc.headersSent();
+        if (LocalRedirect.requested(head)) {
+            proc.stdout().transferTo(OutputStream.nullOutputStream()); // a local redirect's body is dropped
+            int exit = proc.awaitExit();
+            if (exit != 0) {
+                LOG.info("{} {}: script exited with status {}", req.getMethod(), req.getRequestURI(), exit);
+            }
+            return head.location();
+        }
+        ScriptResponse.send(req, resp, proc, head, buffer, slot);
         return null;
+    }
+
+    /**
+     * With the script done and its slot free: the response is ended for the client, then the request waits for
+     * the body pump to let go of the request stream (the container recycles it once we return) and drops what
+     * the script left unread. Where the container allows, that wait is asynchronous: a client that stalls
+     * mid-upload then holds no request thread either, only the pump already blocked on it.
+     */
+    private static void afterScript(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc,
+                                    RequestBody body, boolean answered) {
+        CompletableFuture<Void> pumped = proc.stdinDone();
+        if (answered && !pumped.isDone()) {
+            try {
+                resp.flushBuffer();
+                resp.getOutputStream().close();
+            } catch (IOException | IllegalStateException clientGone) {
+                // nothing more to send
+            }
+            AsyncContext later = req.isAsyncSupported() ? startAsync(req) : null;
+            if (later != null) {
+                later.setTimeout(0); // the pump ends by itself: body-timeout bounds each read
+                pumped.whenComplete((done, failure) -> {
+                    body.discardUnread(proc.stdinBrokenByScript());
+                    later.complete();
+                });
+                return;
+            }
+        }
+        try {
+            pumped.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // the pump reports nothing but completion
+        }
+        body.discardUnread(proc.stdinBrokenByScript());
+    }
+
+    private static AsyncContext startAsync(HttpServletRequest req) {
+        try {
+            return req.startAsync();
+        } catch (IllegalStateException notNow) {
+            return null; // the container will not: wait on this thread
+        }
     }
 
     /** The logger a script's stderr goes to: {@code kiln.script.} and its path below the scripts folder. */

@@ -5,8 +5,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The header block a script writes before its body (RFC 3875 section 6): CGI fields ({@code Status},
@@ -18,6 +20,20 @@ import java.util.Locale;
  * @param body     bytes of the body that were read together with the header block
  */
 public record CgiResponseHead(int status, String location, List<Header> headers, byte[] body) {
+
+    /** Fields that take a single value: sent twice, the response is ambiguous. */
+    private static final Set<String> SINGLE = Set.of("status", "location", "content-type", "content-length",
+            "content-location", "content-range", "etag", "last-modified", "expires", "date", "age", "retry-after");
+
+    /** The Content-Length the script declared, or -1. */
+    public long contentLength() {
+        for (Header h : headers) {
+            if (h.name().equalsIgnoreCase("Content-Length")) {
+                return Long.parseLong(h.value());
+            }
+        }
+        return -1;
+    }
 
     /** One header field as the script sent it. */
     public record Header(String name, String value) {
@@ -127,35 +143,56 @@ public record CgiResponseHead(int status, String location, List<Header> headers,
         int status = 0;
         String location = null;
         List<Header> headers = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Header field : unfold(block)) {
+            String name = field.name();
+            String value = field.value();
+            String line = name + ": " + value;
+            if (!isFieldValue(value)) {
+                throw new MalformedException("control character in header value (RFC 9110 5.5)", line);
+            }
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (SINGLE.contains(lower) && !seen.add(lower)) {
+                throw new MalformedException(name + " sent twice: it takes one value (RFC 9110 5.3)", line);
+            }
+            if (lower.equals("content-length") && !value.matches("[0-9]{1,18}")) {
+                throw new MalformedException("Content-Length must be a decimal number of bytes", line);
+            }
+            if (lower.equals("location") && !value.matches("[!-~]+")) {
+                throw new MalformedException("Location must be a URI reference: visible ASCII, no spaces", line);
+            }
+            switch (lower) {
+                case "status" -> status = parseStatus(value, line);
+                case "location" -> {
+                    location = value;
+                    headers.add(new Header("Location", value));
+                }
+                default -> headers.add(field);
+            }
+        }
+        return new CgiResponseHead(status, location, List.copyOf(headers), body);
+    }
+
+    /** The block's fields in order, each folded continuation line (obs-fold) joined to its field by a space. */
+    private static List<Header> unfold(String block) throws MalformedException {
+        List<Header> fields = new ArrayList<>();
         for (String raw : block.split("\n", -1)) {
             String line = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
             if (!line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t')) {
-                if (headers.isEmpty()) {
+                if (fields.isEmpty()) {
                     throw new MalformedException("continuation line before any header field", line);
                 }
-                Header last = headers.remove(headers.size() - 1);
-                headers.add(new Header(last.name(), last.value() + " " + line.strip()));
+                Header last = fields.remove(fields.size() - 1);
+                fields.add(new Header(last.name(), (last.value() + " " + line.strip()).strip()));
                 continue;
             }
             int colon = line.indexOf(':');
             if (colon <= 0 || !isToken(line, colon)) {
                 throw new MalformedException("not a header field (expected Name: value)", line);
             }
-            String name = line.substring(0, colon);
-            String value = line.substring(colon + 1).strip();
-            if (value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
-                throw new MalformedException("control character in header value", line);
-            }
-            switch (name.toLowerCase(Locale.ROOT)) {
-                case "status" -> status = parseStatus(value, line);
-                case "location" -> {
-                    location = value;
-                    headers.add(new Header("Location", value));
-                }
-                default -> headers.add(new Header(name, value));
-            }
+            fields.add(new Header(line.substring(0, colon), line.substring(colon + 1).strip()));
         }
-        return new CgiResponseHead(status, location, List.copyOf(headers), body);
+        return fields;
     }
 
     private static int parseStatus(String value, String line) throws MalformedException {
@@ -163,6 +200,10 @@ public record CgiResponseHead(int status, String location, List<Header> headers,
             try {
                 int code = Integer.parseInt(value.substring(0, 3));
                 if (code >= 100 && code <= 599 && (value.length() == 3 || value.charAt(3) == ' ')) {
+                    if (code < 200) {
+                        throw new MalformedException("Status " + code + " is interim (1xx): a CGI script sends "
+                                + "one final response", line);
+                    }
                     return code;
                 }
             } catch (NumberFormatException e) {
@@ -170,6 +211,17 @@ public record CgiResponseHead(int status, String location, List<Header> headers,
             }
         }
         throw new MalformedException("Status must be a three-digit code from 100 to 599", line);
+    }
+
+    /** field-value of RFC 9110 5.5: visible characters, obs-text, spaces and tabs; no other controls. */
+    private static boolean isFieldValue(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isToken(String line, int end) {

@@ -1,11 +1,12 @@
 package dev.kiln.cgi;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -13,12 +14,15 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.kiln.run.RunLimiter;
 import dev.kiln.run.ScriptProcess;
 
 /**
  * Turns a running script's output into the HTTP response: its header block into status and headers, the rest
- * streamed to the client with a flush whenever the script pauses. Also answers for a script that ends before
- * its header block is complete.
+ * through an {@link OutputBuffer} to the client with a flush whenever the script pauses. The slot is given back
+ * the moment the script is done, however slowly the client reads. A response the script did not finish (killed,
+ * died by a signal, short of its Content-Length) is aborted, never made to look complete. Also answers for a
+ * script that ends before its header block is complete.
  */
 final class ScriptResponse {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
@@ -28,12 +32,18 @@ final class ScriptResponse {
     private ScriptResponse() {
     }
 
-    /** Sends {@code head} and streams the rest of stdout, then waits for the script to exit. */
-    static void send(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc, CgiResponseHead head)
-            throws IOException, InterruptedException {
-        int status = head.status();
-        if (status == 0) {
-            status = head.location() != null ? 302 : 200;
+    /** Sends {@code head} and the rest of stdout; the slot is closed as soon as the script has exited. */
+    static void send(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc, CgiResponseHead head,
+                     OutputBuffer buffer, RunLimiter.Slot slot) throws IOException, InterruptedException {
+        buffer.write(head.body());
+        CompletableFuture<Integer> exit = proc.pumpStdout(buffer).whenComplete((code, failure) -> slot.close());
+        int status = head.status() != 0 ? head.status() : head.location() != null ? 302 : 200;
+        boolean bodyless = "HEAD".equals(req.getMethod()) || status == 204 || status == 304;
+        long declared = head.contentLength();
+        if (declared >= 0 && !bodyless && !wholeBodyMatches(req, resp, buffer, declared)) {
+            buffer.abandon();
+            proc.stop(ScriptProcess.Stop.CLIENT_GONE);
+            return;
         }
         resp.setStatus(status);
         for (CgiResponseHead.Header h : head.headers()) {
@@ -43,21 +53,16 @@ final class ScriptResponse {
             }
             switch (lower) {
                 case "content-type" -> resp.setContentType(h.value());
-                case "content-length" -> {
-                    try {
-                        resp.setContentLengthLong(Long.parseLong(h.value()));
-                    } catch (NumberFormatException e) {
-                        LOG.warn("{} {}: ignoring bad Content-Length from script: \"{}\"", req.getMethod(),
-                                req.getRequestURI(), h.value());
-                    }
-                }
+                case "content-length" -> resp.setContentLengthLong(declared);
                 default -> resp.addHeader(h.name(), h.value());
             }
         }
+        long limit = bodyless ? 0 : declared >= 0 ? declared : Long.MAX_VALUE;
         long sent;
         try {
-            sent = copyBody(proc.stdout(), resp, head.body(), "HEAD".equals(req.getMethod()));
+            sent = copyBody(buffer, resp, limit);
         } catch (ClientGone gone) {
+            buffer.abandon();
             if (proc.stopReason() == null) {
                 proc.stop(ScriptProcess.Stop.CLIENT_GONE);
                 LOG.info("{} {}: client went away after {} bytes; script stopped", req.getMethod(),
@@ -65,18 +70,66 @@ final class ScriptResponse {
             }
             return;
         }
-        int exit = proc.awaitExit();
+        finish(req, resp, proc, awaitExit(exit), sent, declared >= 0 && !bodyless && sent < declared);
+    }
+
+    /**
+     * A body with a Content-Length that fits in memory is checked whole before anything is sent: a mismatch
+     * is a 502. A larger one is sent as it comes and aborted if it falls short.
+     */
+    private static boolean wholeBodyMatches(HttpServletRequest req, HttpServletResponse resp, OutputBuffer buffer,
+                                            long declared) throws IOException, InterruptedException {
+        long have = buffer.awaitMoreThan(declared);
+        if (have < 0 || have == declared) {
+            return true; // larger than memory: checked as it is sent
+        }
+        LOG.warn("{} {}: 502, the script's Content-Length {} does not match its body ({} bytes); fix: send the "
+                        + "body's length, or no Content-Length", req.getMethod(), req.getRequestURI(), declared,
+                have > declared ? "more than " + declared : Long.toString(have));
+        ErrorPage.send(resp, 502, req.getRequestURI());
+        return false;
+    }
+
+    private static int awaitExit(CompletableFuture<Integer> exit) throws InterruptedException {
+        try {
+            return exit.get();
+        } catch (ExecutionException e) {
+            return -1;
+        }
+    }
+
+    /** After the body: an unfinished response is aborted (logged at WARN); a finished one may note its status. */
+    private static void finish(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc, int exit,
+                               long sent, boolean shortOfLength) throws IOException {
         ScriptProcess.Stop stop = proc.stopReason();
-        if (stop != null && stop != ScriptProcess.Stop.CLIENT_GONE) {
-            LOG.warn("{} {}: response cut after {} bytes, killed after {} ms: {}; fix: raise timeout/idle-timeout "
-                    + "if the script needs longer", req.getMethod(), req.getRequestURI(), sent,
-                    proc.elapsedMillis(), ScriptProcess.describe(stop));
-            throw new IOException("script stopped before finishing its response");
+        if (stop == ScriptProcess.Stop.CLIENT_GONE) {
+            LOG.info("{} {}: the client went away after {} bytes (its upload failed or stopped); script stopped",
+                    req.getMethod(), req.getRequestURI(), sent);
+            return; // the container has failed the exchange already
         }
-        if (exit != 0) {
-            LOG.info("{} {}: script exited with status {} after sending its response", req.getMethod(),
-                    req.getRequestURI(), exit);
+        String why = null;
+        if (stop != null) {
+            why = "killed after " + proc.elapsedMillis() + " ms: " + ScriptProcess.describe(stop)
+                    + "; fix: raise timeout/idle-timeout if the script needs longer";
+        } else if (exit > 128 && !proc.killedLingering()) {
+            why = "the script died by signal " + (exit - 128) + " (or exited with status " + exit + ")";
+        } else if (shortOfLength) {
+            why = "the script's output ended before its Content-Length; fix: send the body's length";
         }
+        if (why == null) {
+            if (exit != 0) {
+                LOG.info("{} {}: script exited with status {} after sending its response", req.getMethod(),
+                        req.getRequestURI(), exit);
+            }
+            return;
+        }
+        LOG.warn("{} {}: response aborted after {} bytes, {}", req.getMethod(), req.getRequestURI(), sent, why);
+        if (!resp.isCommitted()) {
+            ErrorPage.send(resp, stop == ScriptProcess.Stop.IDLE_TIMEOUT || stop == ScriptProcess.Stop.TOTAL_TIMEOUT
+                    ? 504 : 502, req.getRequestURI());
+            return;
+        }
+        throw new ResponseAborted("script did not finish its response");
     }
 
     /** Answers for a script whose output ended before its header block did: 504, 500, or nothing. */
@@ -121,28 +174,28 @@ final class ScriptResponse {
         }
     }
 
-    /** Copies the body, flushing whenever the script has nothing more ready; returns the bytes sent. */
-    private static long copyBody(InputStream out, HttpServletResponse resp, byte[] start, boolean headRequest)
-            throws ClientGone {
+    /**
+     * Copies the body, at most {@code limit} bytes of it (the rest of the script's output is read and dropped),
+     * flushing whenever the script has nothing more ready; returns the bytes sent.
+     */
+    private static long copyBody(OutputBuffer buffer, HttpServletResponse resp, long limit)
+            throws ClientGone, InterruptedException {
         long sent = 0;
         try {
             OutputStream client = resp.getOutputStream();
-            if (!headRequest && start.length > 0) {
-                client.write(start);
-                sent += start.length;
-            }
-            if (out.available() == 0) {
-                client.flush(); // headers (and the first bytes) reach the client now, not at the end
+            if (buffer.available() == 0) {
+                client.flush(); // headers reach the client now, not at the end
             }
             byte[] buf = new byte[16 * 1024];
             int n;
-            while ((n = out.read(buf)) >= 0) {
-                if (headRequest) {
+            while ((n = buffer.read(buf)) >= 0) {
+                int take = (int) Math.min(n, limit - sent);
+                if (take <= 0) {
                     continue;
                 }
-                client.write(buf, 0, n);
-                sent += n;
-                if (out.available() == 0) {
+                client.write(buf, 0, take);
+                sent += take;
+                if (sent < limit && buffer.available() == 0) {
                     client.flush();
                 }
             }

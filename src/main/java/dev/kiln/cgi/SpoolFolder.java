@@ -67,11 +67,11 @@ public final class SpoolFolder {
         return dir;
     }
 
-    /** A new, already unlinked file for one body, open for writing and reading back. */
-    FileChannel newFile() throws IOException {
+    /** A new, already unlinked file for one body or response, open for writing and reading back. */
+    FileChannel newFile(String prefix) throws IOException {
         byte[] name = new byte[12];
         random.nextBytes(name);
-        Path file = dir.resolve("body-" + HexFormat.of().formatHex(name));
+        Path file = dir.resolve(prefix + HexFormat.of().formatHex(name));
         FileChannel ch = FileChannel.open(file, CREATE, PRIVATE_FILE);
         Files.delete(file);
         return ch;

@@ -21,6 +21,7 @@ public record KilnConfig(
         Timeouts timeouts,
         Concurrency concurrency,
         Sizes sizes,
+        Clients clients,
         Operations operations,
         Privileges privileges) {
 
@@ -97,6 +98,16 @@ public record KilnConfig(
     }
 
     /**
+     * What slow or hostile clients may take: time and rate limits on bodies and responses, the spool's bounds,
+     * the memory that buffers each response, and request threads.
+     *
+     * @param bodyMinRate bytes per second, 0 for none
+     */
+    public record Clients(Duration bodyTimeout, long bodyMinRate, int maxUploads, long maxSpool,
+                          int responseBuffer, int maxThreads) {
+    }
+
+    /**
      * What operators get: the status pages and who may read them, the script listing, request ids, the access
      * log, the log level.
      *
@@ -157,6 +168,13 @@ public record KilnConfig(
                         r.size(Option.MAX_BODY),
                         (int) Math.min(Integer.MAX_VALUE, r.size(Option.MAX_HEADER_SIZE)),
                         (int) Math.min(Integer.MAX_VALUE, Math.max(80, r.size(Option.MAX_STDERR_LINE)))),
+                new Clients(
+                        r.duration(Option.BODY_TIMEOUT),
+                        r.size(Option.BODY_MIN_RATE),
+                        r.integer(Option.MAX_UPLOADS, 1, 1_000_000),
+                        r.size(Option.MAX_SPOOL),
+                        (int) Math.min(1 << 30, r.size(Option.RESPONSE_BUFFER)),
+                        r.integer(Option.MAX_THREADS, 16, 100_000)),
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
                         r.raw(Option.STATUS_TOKEN).trim(),
@@ -190,7 +208,7 @@ public record KilnConfig(
         return new KilnConfig(listen, folders, interpreters,
                 new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
                         p.cmdLineArguments, p.methods),
-                next.timeouts, next.concurrency, sizes,
+                next.timeouts, next.concurrency, sizes, clients,
                 new Operations(o.status, o.statusToken, o.listScripts, o.trustRequestId, o.accessLog,
                         next.operations.logLevel), privileges);
     }

@@ -61,6 +61,24 @@ public enum Option {
     QUEUE_TIMEOUT("queue-timeout", "DURATION", "10s", "Longest wait for a free slot before 503 with Retry-After."),
     MAX_BODY("max-body", "SIZE", "256m",
             "Largest request body accepted (413 above it); chunked bodies are spooled up to it."),
+    BODY_TIMEOUT("body-timeout", "DURATION", "20s",
+            "Longest wait for more of a request body, or for a client to take more of a response (Apache's "
+                    + "RequestReadTimeout body=20); then the connection is closed. The stall limit is standalone "
+                    + "only."),
+    BODY_MIN_RATE("body-min-rate", "SIZE", "500",
+            "Slowest request body accepted past body-timeout, bytes per second (Apache's MinRate=500): a client "
+                    + "gets body-timeout plus a second per this many bytes; a slower upload is cut with 408."),
+    MAX_UPLOADS("max-uploads", "N", "64",
+            "Chunked uploads spooled at once; more get 503 at once, so stalled uploads cannot take every thread."),
+    MAX_SPOOL("max-spool", "SIZE", "1g",
+            "Disk that spooled chunked bodies and buffered responses may use together; past it uploads get 503 "
+                    + "and scripts wait for their clients."),
+    RESPONSE_BUFFER("response-buffer", "SIZE", "64k",
+            "Script output held in memory per response before it spools to disk: a finished script frees its "
+                    + "slot however slowly its client reads."),
+    MAX_THREADS("max-threads", "N", "1000",
+            "Request threads; a client stalled mid-response holds one for up to body-timeout, never a slot. "
+                    + "Standalone only."),
     MAX_HEADER_SIZE("max-header-size", "SIZE", "64k", "Largest CGI header block a script may send (502 above it)."),
     MAX_STDERR_LINE("max-stderr-line", "SIZE", "4k", "Longest stderr line logged; longer lines are cut."),
     PYC_VALIDATION("pyc-validation", "MODE", "timestamp",

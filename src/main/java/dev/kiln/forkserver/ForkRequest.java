@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.kiln.run.EnvironmentBytes;
+
 /**
  * One script for a fork-server to start, as the bytes the child gets: nothing is re-encoded on the way, whatever
  * Kiln's own locale.
@@ -62,7 +64,7 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
             args.add(a.getBytes(StandardCharsets.UTF_8));
         }
         List<byte[]> env = new ArrayList<>(environment.size());
-        environment.forEach((k, v) -> env.add((k + '=' + v).getBytes(StandardCharsets.UTF_8)));
+        environment.forEach((k, v) -> env.add(EnvironmentBytes.encode(k + '=' + v)));
         return new ForkRequest(args, env, workDir.toString().getBytes(StandardCharsets.UTF_8), -1, -1, List.of(),
                 run);
     }

@@ -12,7 +12,8 @@ import java.util.Map;
  * which comes from Kiln's own locale. Under {@code LANG=C}, or with no locale at all (Debian's apache2 envvars,
  * any systemd service without {@code Environment=LANG=}), that is ASCII, and every other character reaches the
  * script as '?'. When that is so and a command needs it, the values travel octal-escaped to a {@code /bin/sh}
- * that decodes them with its {@code printf %b} and execs the command, so every byte arrives as sent.
+ * that decodes them with its {@code printf %b} and execs the command, so every byte arrives as sent. Values
+ * holding bytes that are not UTF-8 ({@link EnvironmentBytes}) travel that way in any locale.
  */
 final class NativeEncoding {
     /**
@@ -45,16 +46,18 @@ final class NativeEncoding {
      * out of {@code env} into the decoder's arguments. Unchanged (no extra exec) when nothing needs it.
      */
     List<String> exact(List<String> cmd, Map<String, String> env) {
-        if (!lossy || (cmd.stream().allMatch(NativeEncoding::ascii)
+        if ((!lossy || (cmd.stream().allMatch(NativeEncoding::ascii)
                 && env.values().stream().allMatch(NativeEncoding::ascii)
-                && env.keySet().stream().allMatch(NativeEncoding::ascii))) {
+                && env.keySet().stream().allMatch(NativeEncoding::ascii)))
+                && env.values().stream().noneMatch(EnvironmentBytes::hasEscapes)) {
             return cmd;
         }
         List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", DECODER, "sh"));
         List<String> pairs = new ArrayList<>();
         for (Iterator<Map.Entry<String, String>> it = env.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, String> e = it.next();
-            if (!ascii(e.getKey()) || !ascii(e.getValue())) {
+            boolean mangled = lossy && (!ascii(e.getKey()) || !ascii(e.getValue()));
+            if (mangled || EnvironmentBytes.hasEscapes(e.getValue())) {
                 pairs.add(escape(e.getKey()));
                 pairs.add(escape(e.getValue()));
                 it.remove();
@@ -75,9 +78,12 @@ final class NativeEncoding {
         return true;
     }
 
-    /** UTF-8 bytes, with every byte outside printable ASCII, and the backslash, as {@code \0NNN}. */
+    /**
+     * The value's bytes ({@link EnvironmentBytes}), with every byte outside printable ASCII, and the backslash,
+     * as {@code \0NNN}.
+     */
     static String escape(String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = EnvironmentBytes.encode(s);
         StringBuilder b = new StringBuilder(bytes.length + 16);
         for (byte x : bytes) {
             int v = x & 0xff;

@@ -3,12 +3,14 @@ package dev.kiln.run;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * At most {@code maxRunning} scripts at once; up to {@code maxQueued} more wait, each for at most
- * {@code queueTimeout}. Anything beyond is refused at once, so an overload cannot pile up threads.
+ * {@code queueTimeout}. Anything beyond is refused at once, so an overload cannot pile up threads. A slot is
+ * for a running script only: clients that send or read slowly do not hold one.
  */
 public final class RunLimiter {
     private final Slots slots;
@@ -25,22 +27,25 @@ public final class RunLimiter {
         this.queueTimeout = queueTimeout;
     }
 
-    /** Takes a slot, waiting if allowed; false means refuse the request (503). Release with {@link #release()}. */
-    public boolean acquire() throws InterruptedException {
+    /**
+     * Takes a slot, waiting if allowed; null means refuse the request (503). The slot is given back when it is
+     * closed, once however often: as soon as the script is done, whatever its client still has to send or read.
+     */
+    public Slot acquire() throws InterruptedException {
         if (slots.tryAcquire()) {
-            return true;
+            return new Slot();
         }
         if (waiting.incrementAndGet() > maxQueued) {
             waiting.decrementAndGet();
             rejected.increment();
-            return false;
+            return null;
         }
         try {
-            boolean got = slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
-            if (!got) {
-                rejected.increment();
+            if (slots.tryAcquire(queueTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                return new Slot();
             }
-            return got;
+            rejected.increment();
+            return null;
         } finally {
             waiting.decrementAndGet();
         }
@@ -59,8 +64,19 @@ public final class RunLimiter {
         this.queueTimeout = timeout;
     }
 
-    public void release() {
-        slots.release();
+    /** One script's claim on a slot. */
+    public final class Slot implements AutoCloseable {
+        private final AtomicBoolean held = new AtomicBoolean(true);
+
+        private Slot() {
+        }
+
+        @Override
+        public void close() {
+            if (held.compareAndSet(true, false)) {
+                slots.release();
+            }
+        }
     }
 
     public int running() {

@@ -44,6 +44,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
+    private volatile boolean killedLingering;
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
         this.process = process;
@@ -112,7 +113,7 @@ public final class ScriptProcess implements AutoCloseable {
                 int n;
                 try {
                     n = body.read(buf);
-                } catch (IOException clientSide) {
+                } catch (IOException | RuntimeException clientSide) { // the container's 408 is unchecked
                     stop(Stop.CLIENT_GONE);
                     return;
                 }
@@ -129,6 +130,35 @@ public final class ScriptProcess implements AutoCloseable {
         } catch (IOException closing) {
             stdinBrokenByScript = true;
         }
+    }
+
+    /**
+     * Done once the body pump has let go of the request stream. The container recycles the request when the
+     * request's thread returns, so that thread waits for this; with the script gone, only a client that stalls
+     * mid-upload keeps it waiting, and no slot is held meanwhile.
+     */
+    public CompletableFuture<Void> stdinDone() {
+        return stdinDone;
+    }
+
+    /** Copies the rest of stdout into {@code sink} on a pool thread, closes it, then returns {@link #awaitExit()}. */
+    public CompletableFuture<Integer> pumpStdout(OutputStream sink) {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        runner.pumps().execute(() -> {
+            try (sink) {
+                stdout.transferTo(sink);
+            } catch (IOException e) {
+                stop(Stop.CLIENT_GONE); // closed under us: the request is over
+            }
+            try {
+                exit.complete(awaitExit());
+            } catch (InterruptedException e) {
+                exit.complete(-1);
+            } catch (RuntimeException e) {
+                exit.completeExceptionally(e);
+            }
+        });
+        return exit;
     }
 
     /** Stops the script: SIGTERM to its group, SIGKILL after the grace period. The first reason sticks. */
@@ -180,6 +210,7 @@ public final class ScriptProcess implements AutoCloseable {
         long graceNanos = settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1);
         if (!process.waitFor(settings.stderrTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
             // stdout is closed but the script lingers: it cannot send anything more
+            killedLingering = true;
             signaller.signal(pgid, "KILL");
             if (!process.waitFor(graceNanos, TimeUnit.NANOSECONDS)) {
                 process.destroyForcibly();
@@ -209,6 +240,11 @@ public final class ScriptProcess implements AutoCloseable {
         return stderrPump.takeHeld();
     }
 
+    /** Whether Kiln killed the script for lingering after its stdout closed: its output was whole. */
+    public boolean killedLingering() {
+        return killedLingering;
+    }
+
     public boolean stdinBrokenByScript() {
         return stdinBrokenByScript;
     }
@@ -235,14 +271,6 @@ public final class ScriptProcess implements AutoCloseable {
         }
         closeQuietly(process.stderr());
         signaller.signal(pgid, "KILL");
-        // The container recycles the request once we return: the body pump must be done with it by then.
-        // With the script gone its writes fail at once; only a client that stalls mid-upload keeps it waiting.
-        try {
-            stdinDone.get(settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            LOG.warn("request body pump for {} still busy after {}; the client stalled mid-upload",
-                    logName, settings.idleTimeout());
-        }
     }
 
     /**

@@ -14,6 +14,7 @@ import jakarta.servlet.DispatcherType;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -27,7 +28,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
 import dev.kiln.config.KilnConfig;
-import dev.kiln.web.CgiServlet;
 import dev.kiln.web.HealthServlet;
 import dev.kiln.web.IndexServlet;
 import dev.kiln.web.MetricsServlet;
@@ -69,12 +69,17 @@ public final class KilnServer implements AutoCloseable {
     static KilnServer start(Kiln kiln) throws Exception {
         KilnConfig config = kiln.config();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        QueuedThreadPool threads = new QueuedThreadPool(
-                Math.max(200, concurrency.maxConcurrent() + concurrency.maxQueued() + 16));
+        KilnConfig.Clients clients = config.clients();
+        QueuedThreadPool threads = new QueuedThreadPool(Math.max(clients.maxThreads(),
+                concurrency.maxConcurrent() + concurrency.maxQueued() + clients.maxUploads() + 16));
         threads.setName("kiln-http");
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        http.setHttpCompliance(HttpCompliance.RFC9110); // Jetty's strictest: ambiguous framing is a 400
+        // blocking reads and writes of a request being served: a client that stalls is cut, not waited for (one
+        // that trickles is cut by BodyPace: Jetty's own minimum rate gives a small body no grace)
+        http.setIdleTimeout(clients.bodyTimeout().toMillis());
         if (!config.listen().trustedProxies().isEmpty()) {
             http.addCustomizer(new TrustedProxies(config.listen().trustedProxies()));
         }
@@ -89,7 +94,9 @@ public final class KilnServer implements AutoCloseable {
         ServletContextHandler context = new ServletContextHandler("/");
         context.addFilter(new FilterHolder(new RequestIdFilter(config.operations().trustRequestId())), "/*",
                 EnumSet.of(DispatcherType.REQUEST));
-        context.addServlet(new ServletHolder("cgi", new CgiServlet(kiln)), "/cgi-bin/*");
+        ServletHolder cgi = new ServletHolder("cgi", new JettyCgiServlet(kiln));
+        cgi.setAsyncSupported(true); // a stalled upload's rest is waited for without a request thread
+        context.addServlet(cgi, "/cgi-bin/*");
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         ServletHolder health = new ServletHolder("health", new HealthServlet(kiln));
         context.addServlet(health, "/kiln/health");

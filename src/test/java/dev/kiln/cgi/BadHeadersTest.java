@@ -6,6 +6,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import dev.kiln.testing.LogCapture;
 import dev.kiln.testing.ProcScan;
@@ -57,5 +59,27 @@ class BadHeadersTest extends LimitsFixture {
         HttpResponse<String> r = quick.get(many);
         assertThat(r.statusCode()).isEqualTo(502);
         assertShortErrorPage(r, 502, many);
+    }
+
+    /** What RFC 9110 forbids a final response to carry is a 502 with the reason logged, never sent on. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "interim|Status: 103 Early Hints\\nContent-Type: text/plain|interim",
+        "twice|Content-Type: text/plain\\nContent-Type: text/html|sent twice",
+        "length-twice|Content-Length: 4\\nContent-Length: 4|sent twice",
+        "length-word|Content-Length: four|decimal",
+        "control|Content-Type: text/plain\\nX-Bad: a\\001b|control character",
+        "location-space|Location: /cgi-bin/a b|URI reference",
+    })
+    void responseFieldsRfc9110ForbidsAre502(String name, String head, String reason) throws Exception {
+        String t = tag();
+        quick.script("hdr/" + name + "-" + t + ".sh", "#!/bin/sh\nprintf '" + head + "\\n\\nbody'\n");
+        String path = "/cgi-bin/hdr/" + name + "-" + t + ".sh";
+        try (LogCapture logs = LogCapture.capture()) {
+            HttpResponse<String> r = quick.get(path);
+            assertThat(r.statusCode()).isEqualTo(502);
+            assertShortErrorPage(r, 502, path);
+            assertThat(logs.await(3000, path, "502", reason)).as(String.join("\n", logs.lines())).hasSize(1);
+        }
     }
 }

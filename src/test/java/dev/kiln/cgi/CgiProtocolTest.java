@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -164,6 +166,27 @@ class CgiProtocolTest {
                 .containsEntry("HTTP_USER_AGENT", "kiln-test")
                 .containsEntry("HTTP_HOST", "127.0.0.1")
                 .doesNotContainKeys("HTTP_PROXY", "HTTP_AUTHORIZATION");
+    }
+
+    /** Header values reach the script as the bytes sent, UTF-8 or not; only names of [A-Za-z0-9-] pass. */
+    @Test
+    void headerBytesArriveExactlyAndOnlyShellSafeNamesPass() throws Exception {
+        kiln.script("hdrbytes.py", "#!/usr/bin/python3\n"
+                + "import os, sys\n"
+                + "sys.stdout.write('Content-Type: text/plain\\n\\n')\n"
+                + "for k in sorted(os.environb):\n"
+                + "    if k.startswith(b'HTTP_X'):\n"
+                + "        sys.stdout.write(k.decode() + '=' + os.environb[k].hex() + '\\n')\n");
+        String raw = "GET /cgi-bin/hdrbytes.py HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "X-Utf8: caf\u00c3\u00a9\r\n"
+                + "X-Latin1: caf\u00e9\r\n"
+                + "X.Dot: dotted\r\nX~Tilde: tilde\r\nX!Bang: bang\r\n"
+                + "Connection: close\r\n\r\n";
+        RawHttp.Reply r = RawHttp.exchange(kiln.port(), raw);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.body().lines().toList()).containsExactly(
+                "HTTP_X_LATIN1=" + HexFormat.of().formatHex("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1)),
+                "HTTP_X_UTF8=" + HexFormat.of().formatHex("caf\u00e9".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

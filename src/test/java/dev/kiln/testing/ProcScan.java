@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -66,6 +68,33 @@ public final class ProcScan {
             String[] rest = stat.substring(end + 2).split(" ");
             if (rest[0].equals("Z") && rest[1].equals(me)) {
                 found.add(stat.strip());
+            }
+        }
+        return found;
+    }
+
+    /** Every process descended from this JVM (children, theirs, ...), as their /proc stat lines. */
+    public static List<String> descendants() {
+        Map<String, String> parentOf = new HashMap<>();
+        Map<String, String> stats = new HashMap<>();
+        for (Path p : pids()) {
+            String stat = read(p.resolve("stat"));
+            int end = stat.lastIndexOf(')');
+            if (end < 0) {
+                continue;
+            }
+            String pid = p.getFileName().toString();
+            parentOf.put(pid, stat.substring(end + 2).split(" ")[1]);
+            stats.put(pid, stat.strip());
+        }
+        String me = Long.toString(ProcessHandle.current().pid());
+        List<String> found = new ArrayList<>();
+        for (String pid : parentOf.keySet()) {
+            for (String up = parentOf.get(pid); up != null && !up.equals("0"); up = parentOf.get(up)) {
+                if (up.equals(me)) {
+                    found.add(stats.get(pid));
+                    break;
+                }
             }
         }
         return found;
