@@ -40,6 +40,7 @@ import dev.kiln.python.RuntimeFiles;
 import dev.kiln.run.ExecLauncher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
+import dev.kiln.run.ScriptLimits;
 import dev.kiln.run.ScriptRunner;
 
 /**
@@ -81,8 +82,11 @@ public final class Kiln implements AutoCloseable {
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.cache = new BytecodeCache(config.folders().cache());
         this.runtime = new RuntimeFiles(cache);
+        KilnConfig.Limits limits = config.limits();
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
-                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()));
+                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine(),
+                new ScriptLimits(limits.cpuSeconds(), limits.memory(), limits.processes(), limits.openFiles(),
+                        limits.fileSize(), limits.coreSize())));
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
                 config.interpreters().pycValidation(), resolver.root());
         Map<String, String> forkEnv = ForkServers.startEnvironment(scriptEnv, cache.prefix());

@@ -19,6 +19,7 @@ public record KilnConfig(
         Timeouts timeouts,
         Concurrency concurrency,
         Sizes sizes,
+        Limits limits,
         Operations operations) {
 
     /** Where the standalone server listens; in a WAR the container decides. */
@@ -61,6 +62,16 @@ public record KilnConfig(
 
     /** The largest request body, CGI header block and logged stderr line. */
     public record Sizes(long maxBody, int maxHeaderSize, int maxStderrLine) {
+    }
+
+    /**
+     * The resource limits of every script; {@link #UNLIMITED} for none.
+     *
+     * @param cpuSeconds CPU time in whole seconds
+     */
+    public record Limits(long cpuSeconds, long memory, long processes, long openFiles, long fileSize,
+                         long coreSize) {
+        public static final long UNLIMITED = -1;
     }
 
     /** What operators get: the status page, the access log, the log level. */
@@ -108,6 +119,13 @@ public record KilnConfig(
                         r.size(Option.MAX_BODY),
                         (int) Math.min(Integer.MAX_VALUE, r.size(Option.MAX_HEADER_SIZE)),
                         (int) Math.min(Integer.MAX_VALUE, Math.max(80, r.size(Option.MAX_STDERR_LINE)))),
+                new Limits(
+                        r.limit(Option.RLIMIT_CPU, () -> Math.max(1, r.duration(Option.RLIMIT_CPU).toSeconds())),
+                        r.limit(Option.RLIMIT_MEM, () -> r.size(Option.RLIMIT_MEM)),
+                        r.limit(Option.RLIMIT_NPROC, () -> r.integer(Option.RLIMIT_NPROC, 1, 1_000_000)),
+                        r.limit(Option.RLIMIT_NOFILE, () -> r.integer(Option.RLIMIT_NOFILE, 8, 1_048_576)),
+                        r.limit(Option.RLIMIT_FSIZE, () -> r.size(Option.RLIMIT_FSIZE)),
+                        r.limit(Option.RLIMIT_CORE, () -> r.size(Option.RLIMIT_CORE))),
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
                         r.bool(Option.ACCESS_LOG),

@@ -2,6 +2,7 @@ package dev.kiln.python;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
 import dev.kiln.forkserver.ForkedChild;
+import dev.kiln.run.Cage;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.ScriptProcess;
@@ -86,8 +88,11 @@ public final class ForkServerLauncher implements Launcher {
 
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
+            Cage cage = setup.runner().cage();
+            Map<String, String> confined = new HashMap<>(env);
+            confined.putAll(setup.runner().confinement(cage));
             ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(CacheMode.RW, setup.validation(),
-                    setup.scriptsRoot(), command.script(), command.args()), env, workDir).withQuickExit(true);
+                    setup.scriptsRoot(), command.script(), command.args()), confined, workDir).withQuickExit(true);
             for (int attempt = 0; attempt < 2; attempt++) {
                 Optional<ForkServer> server = servers.server(key);
                 if (server.isEmpty()) {
@@ -95,7 +100,7 @@ public final class ForkServerLauncher implements Launcher {
                 }
                 try {
                     ForkedChild child = server.get().fork(request);
-                    return setup.runner().track(child, logName, classic.report(command.script()));
+                    return setup.runner().track(child, logName, classic.report(command.script()), cage);
                 } catch (ForkRefusedException e) {
                     once(e.getMessage(), "{}: the fork-server will not start it ({}); it runs classic",
                             command.script(), e.getMessage());
@@ -104,6 +109,7 @@ public final class ForkServerLauncher implements Launcher {
                     servers.failed(key, server.get(), e);
                 }
             }
+            cage.close();
             return plain.start(env, workDir, logName);
         }
     }

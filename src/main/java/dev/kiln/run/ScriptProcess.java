@@ -32,6 +32,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
     private final StderrPump stderrPump;
+    private final Cage cage;
     private final InputStream stdout;
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
@@ -40,8 +41,9 @@ public final class ScriptProcess implements AutoCloseable {
     private volatile long lastOutputNanos = startNanos;
     private volatile boolean stdinBrokenByScript;
 
-    ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
+    ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, Cage cage, ScriptRunner runner) {
         this.process = process;
+        this.cage = cage;
         this.pgid = process.pid();
         this.logName = logName;
         this.runner = runner;
@@ -56,6 +58,8 @@ public final class ScriptProcess implements AutoCloseable {
         process.onExit(() -> {
             signaller.signal(pgid, "KILL");
             runner.live().remove(this);
+            runner.pumps().execute(() -> runner.ended(logName.substring("kiln.script.".length()), cage,
+                    process.exitValue()));
         }, runner.pumps());
     }
 
@@ -200,6 +204,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         closeQuietly(process.stderr());
         signaller.signal(pgid, "KILL");
+        cage.close();
         // The container recycles the request once we return: the body pump must be done with it by then.
         // With the script gone its writes fail at once; only a client that stalls mid-upload keeps it waiting.
         try {

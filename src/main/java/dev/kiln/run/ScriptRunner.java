@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,12 +17,21 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Owns what every script run shares, whichever launcher started it: the threads that pump stdin and stderr and
  * wait for exits, the timer that enforces timeouts, the group signaller and the set of running scripts.
  */
 public final class ScriptRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
     private static final String SETSID = "/usr/bin/setsid";
+    /** SIGKILL when Kiln dies: the parent of a script is the exec thread below, which lives as long as Kiln. */
+    private static final List<String> PDEATHSIG = List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "--");
+    private static final String PRLIMIT = "/usr/bin/prlimit";
+    /** Joins the request's cgroup ($0 is its cgroup.procs) before anything of the script runs. */
+    private static final String JOIN = "echo $$ >\"$0\" && exec \"$@\"";
     /** How often timeouts are checked: they are enforced to within this. */
     private static final long SWEEP_MILLIS = 50;
 
@@ -30,9 +41,14 @@ public final class ScriptRunner implements AutoCloseable {
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
     private final NativeEncoding nativeEncoding = NativeEncoding.ofThisJvm();
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
+    private final Optional<RequestCgroups> cgroups;
+    // One long-lived thread starts every exec'd script: a parent-death signal fires when the thread that forked
+    // the child ends, and a request thread may end while its script still runs.
+    private final ExecutorService execThread = Executors.newSingleThreadExecutor(daemon("kiln-exec"));
 
     public ScriptRunner(RunSettings settings) {
         this.settings = settings;
+        this.cgroups = RequestCgroups.open();
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -53,7 +69,17 @@ public final class ScriptRunner implements AutoCloseable {
     /** Starts {@code launch} by exec, as the leader of its own session and process group. */
     ScriptProcess exec(ExecLaunch launch, Map<String, String> env, Path workDir, String logName)
             throws IOException {
-        List<String> cmd = new ArrayList<>(launch.argv().size() + 1);
+        Cage cage = cage();
+        List<String> cmd = new ArrayList<>(PDEATHSIG);
+        List<String> rlimits = settings.limits().prlimitOptions(false);
+        if (!rlimits.isEmpty()) {
+            cmd.add(PRLIMIT);
+            cmd.addAll(rlimits);
+            cmd.add("--");
+        }
+        if (cage.procs() != null) {
+            cmd.addAll(List.of("/bin/sh", "-c", JOIN, cage.procs().toString()));
+        }
         if (!launch.ownSession()) {
             cmd.add(SETSID);
         }
@@ -62,15 +88,49 @@ public final class ScriptRunner implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(nativeEncoding.exact(cmd, exactEnv)).directory(workDir.toFile());
         pb.environment().clear();
         pb.environment().putAll(exactEnv);
-        return track(new JdkChildProcess(pb.start()), logName, launch.stderr());
+        try {
+            return track(new JdkChildProcess(execThread.submit(pb::start).get()), logName, launch.stderr(), cage);
+        } catch (ExecutionException e) {
+            cage.close();
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            cage.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + logName, e);
+        }
+    }
+
+    /** A new cgroup for one request where Kiln has them, else {@link Cage#NONE}. */
+    public Cage cage() throws IOException {
+        return cgroups.isPresent() ? cgroups.get().create(settings.limits().processes()) : Cage.NONE;
+    }
+
+    /**
+     * What a child that applies its own limits (a fork-server's) is told: the rlimits and the cgroup to join.
+     */
+    public Map<String, String> confinement(Cage cage) {
+        Map<String, String> env = new HashMap<>();
+        env.put(ScriptLimits.RLIMITS_VARIABLE, String.join(",", settings.limits().rlimits(false)));
+        if (cage.procs() != null) {
+            env.put(Cage.VARIABLE, cage.procs().toString());
+        }
+        return env;
     }
 
     /**
      * Drives a started script: pumps its stderr to the log at once, enforces the timeouts, and kills its group
-     * when it exits. For launchers that start processes their own way (a fork-server).
+     * and its cgroup when it exits. For launchers that start processes their own way (a fork-server).
      */
-    public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr) {
-        return new ScriptProcess(child, logName, stderr, this);
+    public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr, Cage cage) {
+        return new ScriptProcess(child, logName, stderr, cage, this);
+    }
+
+    /** Once a script itself has exited: kills what it left in its cgroup, and says which limit ended it. */
+    void ended(String name, Cage cage, int exitCode) {
+        long refused = cage.refusedForks();
+        cage.close();
+        settings.limits().breach(exitCode, refused).ifPresent(why -> LOG.warn("{} (exit {}): {}", name,
+                exitCode, why));
     }
 
     ExecutorService pumps() {
@@ -112,6 +172,8 @@ public final class ScriptRunner implements AutoCloseable {
         for (ScriptProcess p : live) {
             signaller.signal(p.pid(), "KILL");
         }
+        cgroups.ifPresent(RequestCgroups::close);
+        execThread.shutdownNow();
         pumps.shutdownNow();
         timer.shutdownNow();
         signaller.close();

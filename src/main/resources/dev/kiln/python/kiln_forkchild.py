@@ -96,6 +96,12 @@ def preloaded(before):
     _fresh['exit'] = sys.modules['kiln_forkexit']     # children drop it from sys.modules
     _fresh['codeset'] = _locale.nl_langinfo
     _fresh['CODESET'] = _locale.CODESET
+    import resource
+    import ctypes
+    _fresh['setrlimit'] = resource.setrlimit
+    _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in ('cpu', 'data', 'nofile', 'fsize',
+                                                                                'core', 'nproc')}
+    _fresh['prctl'] = ctypes.CDLL(None, use_errno=True).prctl
     # What the fork-server's own PYTHONPATH put first on sys.path.
     _fresh['own_pythonpath'] = len(_pythonpath(_fresh['pythonpath'], os.getcwd()))
 
@@ -116,6 +122,32 @@ def drop_privileges(uid, gid, groups):
         os.setgid(gid)
     if uid >= 0:
         os.setuid(uid)
+
+
+def _join_cgroup(procs):
+    # Kiln's cgroup for this request (ScriptRunner.confinement): joined while still Kiln's user, before any
+    # script code, so that all the script starts is counted and found. A child that cannot join does not run.
+    if procs:
+        try:
+            fd = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(fd, b'%d' % os.getpid())
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            os.write(2, b'kiln: cannot join the request cgroup %s: %s\n' % (procs, os.fsencode(str(exc))))
+            os._exit(126)
+
+
+def _limit(rlimits):
+    # After drop_privileges (a change of user clears the parent-death signal): the request's rlimits, as
+    # name=soft:hard (ScriptLimits.rlimits), and SIGKILL when the fork-server dies.
+    for item in (rlimits or b'').split(b','):
+        if item:
+            name, _, value = item.partition(b'=')
+            soft, _, hard = value.partition(b':')
+            _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
+    _fresh['prctl'](1, 9, 0, 0, 0)     # PR_SET_PDEATHSIG, SIGKILL
 
 
 def _pythonpath(value, cwd):
@@ -195,6 +227,7 @@ def become(request, env, keep, drop, selector, boot):
     # keep: (stdin+stderr socket, stdout socket); drop: the fork-server's own
     # sockets. Returns the function that runs the script.
     uid, gid, groups, quick, cwd, argv = request
+    procs, rlimits = env.pop(b'KILN_CGROUP', None), env.pop(b'KILN_RLIMITS', None)
     os.setsid()
     for sig, handler in _fresh['signals'].items():
         _signal.signal(sig, handler)
@@ -211,7 +244,9 @@ def become(request, env, keep, drop, selector, boot):
         os.set_blocking(fd, True)
     os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
     os.closerange(3, 1 << 30)
+    _join_cgroup(procs)
     drop_privileges(uid, gid, groups)
+    _limit(rlimits)
     os.chdir(cwd)
     os.umask(_fresh['umask'])
     keep_modules = _fresh['modules']    # first: what follows may import (a codec for stdio)

@@ -172,6 +172,11 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** SIGKILL, as an out-of-memory killer or an operator's kill -9 would end it: nothing of Kiln runs after. */
+    public void killHard() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();
