@@ -68,8 +68,9 @@ public final class PythonLauncher implements Launcher {
         List<String> argv = new ArrayList<>(command.interpreter());
         argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), mode, setup.validation(),
                 setup.scriptsRoot(), command.script(), command.args()));
-        return new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()), true,
-                report(command.script()));
+        Map<String, String> env = cacheEnvironment(mode, setup.cache().prefix());
+        env.put(LoaderProtocol.FOLDER_VARIABLE, command.script().getParent().toString());
+        return new ExecLaunch(setup.runner(), argv, env, true, report(command.script()));
     }
 
     /** What tells CPython where bytecode goes: the cache prefix in rw and ro mode, nowhere in off mode. */

@@ -30,8 +30,14 @@ public final class ScriptRunner implements AutoCloseable {
     /** SIGKILL when Kiln dies: the parent of a script is the exec thread below, which lives as long as Kiln. */
     private static final List<String> PDEATHSIG = List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "--");
     private static final String PRLIMIT = "/usr/bin/prlimit";
-    /** Joins the request's cgroup ($0 is its cgroup.procs) before anything of the script runs. */
-    private static final String JOIN = "echo $$ >\"$0\" && exec \"$@\"";
+    /**
+     * Joins the request's cgroup ($0: its cgroup.procs, or empty) before anything of the script runs, and enters
+     * the script's folder ($1, a real path) checking that it is still that folder: the working folder is then
+     * pinned, whatever is renamed later, and the script is named relative to it ({@link Command#argvInFolder}).
+     */
+    private static final String ENTER = "{ [ -z \"$0\" ] || echo $$ >\"$0\"; } && cd -P -- \"$1\" && "
+            + "[ \"$PWD\" = \"$1\" ] && shift && exec \"$@\"; "
+            + "echo \"kiln: $1 was moved or replaced while the script started; not run\" >&2; exit 126";
     /** How often timeouts are checked: they are enforced to within this. */
     private static final long SWEEP_MILLIS = 50;
 
@@ -77,9 +83,8 @@ public final class ScriptRunner implements AutoCloseable {
             cmd.addAll(rlimits);
             cmd.add("--");
         }
-        if (cage.procs() != null) {
-            cmd.addAll(List.of("/bin/sh", "-c", JOIN, cage.procs().toString()));
-        }
+        cmd.addAll(List.of("/bin/sh", "-c", ENTER, cage.procs() == null ? "" : cage.procs().toString(),
+                workDir.toString()));
         if (!launch.ownSession()) {
             cmd.add(SETSID);
         }

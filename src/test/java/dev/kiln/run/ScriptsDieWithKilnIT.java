@@ -19,23 +19,15 @@ import dev.kiln.testing.ProcScan;
 
 /**
  * When Kiln dies by SIGKILL, its running scripts die too, and so do the daemons they started (double fork and
- * setsid): a shell script and a Python one, in classic and in fork-server mode.
+ * setsid): a shell script, exec'd (the classic path), and a Python one forked by a fork-server.
  */
 class ScriptsDieWithKilnIT {
     @TempDir
     Path dir;
 
+    /** One Kiln (a jar start is the cost here): the shell script is exec'd as in classic mode, Python forked. */
     @Test
-    void classic() throws Exception {
-        scriptsDieWithKiln("classic");
-    }
-
-    @Test
-    void forkServer() throws Exception {
-        scriptsDieWithKiln("forkserver");
-    }
-
-    private void scriptsDieWithKiln(String mode) throws Exception {
+    void scriptsAndTheirDaemonsDieWithKiln() throws Exception {
         String t = Integer.toString(ThreadLocalRandom.current().nextInt(100_000, 1_000_000));
         Path scripts = dir.resolve("cgi-bin");
         KilnTestServer.writeScript(scripts, "hold.sh", "#!/bin/sh\n"
@@ -49,7 +41,7 @@ class ScriptsDieWithKilnIT {
                 + "sys.stdout.write('Content-Type: text/plain\\n\\n')\nsys.stdout.flush()\n"
                 + "time.sleep(300)\n");
         HttpClient client = HttpClient.newHttpClient();
-        KilnJar kiln = KilnJar.builder().in(dir).args("--scripts", scripts.toString(), "--run-mode", mode).start();
+        KilnJar kiln = KilnJar.builder().in(dir).args("--scripts", scripts.toString(), "--run-mode", "forkserver").start();
         try {
             Path pidFile = dir.resolve("py.pid");
             for (String script : new String[] {"hold.sh", "hold.py?" + pidFile}) {
