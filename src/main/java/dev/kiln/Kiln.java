@@ -120,7 +120,7 @@ public final class Kiln implements AutoCloseable {
         }
     }
 
-    /** Removes bytecode of gone sources and of interpreters not in use; logs what it removed. */
+    /** Removes bytecode of gone sources and of interpreters that are gone; logs what it removed. */
     public CachePruner.Result prune() {
         if (cache.mode() != CacheMode.RW) {
             return new CachePruner.Result(0, 0, 0, 0);
@@ -131,9 +131,12 @@ public final class Kiln implements AutoCloseable {
             return new CachePruner.Result(0, 0, 0, 0); // nothing is known to be in use: keep everything
         }
         try {
+            for (PythonInterpreter p : interpreters.known()) {
+                CachePruner.record(cache.prefix(), p.cacheTag(), p.executable());
+            }
             CachePruner.Result r = CachePruner.prune(cache.prefix(), tags);
             if (r.files() > 0) {
-                LOG.info("pruned {} cached files ({} bytes): {} of interpreters not in use, {} whose source is gone",
+                LOG.info("pruned {} cached files ({} bytes): {} of interpreters that are gone, {} whose source is gone",
                         r.files(), r.bytes(), r.staleTags(), r.goneSources());
             }
             return r;
