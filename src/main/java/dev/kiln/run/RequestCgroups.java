@@ -46,7 +46,7 @@ public final class RequestCgroups implements AutoCloseable {
         try {
             Optional<Path> parent = pidsParent();
             if (parent.isEmpty()) {
-                LOG.info("no cgroup pids controller is delegated to Kiln: rlimit-nproc is not enforced and a script "
+                LOG.warn("no cgroup pids controller is delegated to Kiln: rlimit-nproc is not enforced and a script "
                         + "that leaves its session is found by its process group only; fix: run Kiln as root or "
                         + "in a delegated cgroup (systemd Delegate=yes)");
                 return Optional.empty();
@@ -61,7 +61,7 @@ public final class RequestCgroups implements AutoCloseable {
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
             return Optional.of(new RequestCgroups(base, pb.start()));
         } catch (IOException | RuntimeException e) {
-            LOG.info("cannot make cgroups for scripts ({}): rlimit-nproc is not enforced; fix: run Kiln as root or in "
+            LOG.warn("cannot make cgroups for scripts ({}): rlimit-nproc is not enforced; fix: run Kiln as root or in "
                     + "a delegated cgroup (systemd Delegate=yes)", e.toString());
             return Optional.empty();
         }

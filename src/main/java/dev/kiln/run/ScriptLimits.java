@@ -31,12 +31,10 @@ public record ScriptLimits(long cpuSeconds, long memory, long processes, long op
             UNLIMITED);
 
     /**
-     * The rlimits as {@code name=soft:hard} in prlimit(1)'s names (cpu, data, nofile, fsize, core, nproc), what both
-     * the classic prefix and the fork-server child apply.
-     *
-     * @param nproc also limit processes per user (only where scripts run as a user of their own)
+     * The rlimits as {@code name=soft:hard} in prlimit(1)'s names (cpu, data, nofile, fsize, core), what both
+     * the classic prefix and the fork-server child apply. Processes are left to the cgroup.
      */
-    public List<String> rlimits(boolean nproc) {
+    public List<String> rlimits() {
         List<String> out = new ArrayList<>();
         if (cpuSeconds != UNLIMITED) {
             out.add("cpu=" + cpuSeconds + ":" + (cpuSeconds + 1)); // SIGXCPU first, SIGKILL if it is ignored
@@ -45,15 +43,12 @@ public record ScriptLimits(long cpuSeconds, long memory, long processes, long op
         add(out, "nofile", openFiles);
         add(out, "fsize", fileSize);
         add(out, "core", coreSize);
-        if (nproc) {
-            add(out, "nproc", processes);
-        }
         return out;
     }
 
     /** The prlimit(1) options that set {@link #rlimits}. */
-    List<String> prlimitOptions(boolean nproc) {
-        return rlimits(nproc).stream().map(r -> "--" + r).toList();
+    List<String> prlimitOptions() {
+        return rlimits().stream().map(r -> "--" + r).toList();
     }
 
     /** Which limit ended a script, from how it ended; empty when none did. */

@@ -77,7 +77,7 @@ public final class ScriptRunner implements AutoCloseable {
             throws IOException {
         Cage cage = cage();
         List<String> cmd = new ArrayList<>(PDEATHSIG);
-        List<String> rlimits = settings.limits().prlimitOptions(false);
+        List<String> rlimits = settings.limits().prlimitOptions();
         if (!rlimits.isEmpty()) {
             cmd.add(PRLIMIT);
             cmd.addAll(rlimits);
@@ -115,7 +115,7 @@ public final class ScriptRunner implements AutoCloseable {
      */
     public Map<String, String> confinement(Cage cage) {
         Map<String, String> env = new HashMap<>();
-        env.put(ScriptLimits.RLIMITS_VARIABLE, String.join(",", settings.limits().rlimits(false)));
+        env.put(ScriptLimits.RLIMITS_VARIABLE, String.join(",", settings.limits().rlimits()));
         if (cage.procs() != null) {
             env.put(Cage.VARIABLE, cage.procs().toString());
         }

@@ -99,8 +99,7 @@ def preloaded(before):
     import resource
     import ctypes
     _fresh['setrlimit'] = resource.setrlimit
-    _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in ('cpu', 'data', 'nofile', 'fsize',
-                                                                                'core', 'nproc')}
+    _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
     _fresh['prctl'] = ctypes.CDLL(None, use_errno=True).prctl
     # What the fork-server's own PYTHONPATH put first on sys.path.
     _fresh['own_pythonpath'] = len(_pythonpath(_fresh['pythonpath'], os.getcwd()))
@@ -124,29 +123,24 @@ def drop_privileges(uid, gid, groups):
         os.setuid(uid)
 
 
-def _join_cgroup(procs):
-    # Kiln's cgroup for this request (ScriptRunner.confinement): joined while still Kiln's user, before any
-    # script code, so that all the script starts is counted and found. A child that cannot join does not run.
-    if procs:
-        try:
-            fd = os.open(procs, os.O_WRONLY)
-            try:
-                os.write(fd, b'%d' % os.getpid())
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            os.write(2, b'kiln: cannot join the request cgroup %s: %s\n' % (procs, os.fsencode(str(exc))))
-            os._exit(126)
+def _join(procs):
+    # Kiln's request cgroup (ScriptRunner.confinement), joined while still Kiln's user: all the script starts
+    # is counted and found. A child that cannot join does not run.
+    try:
+        fd = os.open(procs, os.O_WRONLY)
+        os.write(fd, b'%d' % os.getpid())
+        os.close(fd)
+    except OSError as exc:
+        os.write(2, b'kiln: cannot join the request cgroup %s: %s\n' % (procs, os.fsencode(str(exc))))
+        os._exit(126)
 
 
 def _limit(rlimits):
-    # After drop_privileges (a change of user clears the parent-death signal): the request's rlimits, as
-    # name=soft:hard (ScriptLimits.rlimits), and SIGKILL when the fork-server dies.
-    for item in (rlimits or b'').split(b','):
-        if item:
-            name, _, value = item.partition(b'=')
-            soft, _, hard = value.partition(b':')
-            _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
+    # After drop_privileges (a change of user clears the parent-death signal): the rlimits, name=soft:hard
+    # (ScriptLimits.rlimits), and SIGKILL when the fork-server dies.
+    for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
+        soft, _, hard = value.partition(b':')
+        _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
     _fresh['prctl'](1, 9, 0, 0, 0)     # PR_SET_PDEATHSIG, SIGKILL
 
 
@@ -244,7 +238,8 @@ def become(request, env, keep, drop, selector, boot):
         os.set_blocking(fd, True)
     os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
     os.closerange(3, 1 << 30)
-    _join_cgroup(procs)
+    if procs is not None:
+        _join(procs)
     drop_privileges(uid, gid, groups)
     _limit(rlimits)
     os.chdir(cwd)

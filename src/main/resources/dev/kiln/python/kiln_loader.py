@@ -216,34 +216,14 @@ def _count_this_process():
 
 
 class _Entered(_SourceFileLoader):
-    """Reads the entry script by its name in the working folder, which _entered()
-    checked is the folder Kiln checked: a folder on its path swapped for a
-    symlink after that check cannot change what runs. Only reads: __loader__ is
-    a plain SourceFileLoader."""
+    """Reads the entry script by its name in the working folder, which
+    kiln_protocol.entered() checked (only reads: __loader__ stays plain)."""
 
     def get_data(self, path):
         return super().get_data(os.path.basename(path) if path == self.path else path)
 
     def path_stats(self, path):
         return super().path_stats(os.path.basename(path) if path == self.path else path)
-
-
-def _entered(path):
-    """True when Kiln started the script (KILN_FOLDER, taken out of the
-    environment here) in the folder it checked; exits 126 when the working
-    folder is not that one any more."""
-    folder = os.environ.pop('KILN_FOLDER', None)
-    if folder is None:
-        return False
-    try:
-        here = os.getcwd()
-    except OSError:
-        here = None
-    if here != folder or os.path.dirname(path) != folder:
-        os.write(2, ('kiln: %s was moved or replaced while the script started; not run\n' % folder)
-                 .encode('utf-8', 'surrogateescape'))
-        raise SystemExit(126)
-    return True
 
 
 def _main_code(path):
@@ -254,7 +234,7 @@ def _main_code(path):
     rw/ro mode (kiln_pyc gives it a pyc name of its own).
     """
     loader = _SourceFileLoader('__main__', path)
-    reader = _Entered('__main__', path) if _entered(path) else loader
+    reader = _Entered('__main__', path) if kiln_protocol.entered(path) else loader
     try:
         if kiln_pyc.settings.mode == 'off':
             code = kiln_pyc.compile_source(reader, reader.get_data(path), path)
