@@ -97,10 +97,8 @@ def preloaded(before):
     _fresh['codeset'] = _locale.nl_langinfo
     _fresh['CODESET'] = _locale.CODESET
     import resource
-    import ctypes
     _fresh['setrlimit'] = resource.setrlimit
     _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
-    _fresh['prctl'] = ctypes.CDLL(None, use_errno=True).prctl
     # What the fork-server's own PYTHONPATH put first on sys.path.
     _fresh['own_pythonpath'] = len(_pythonpath(_fresh['pythonpath'], os.getcwd()))
 
@@ -136,12 +134,11 @@ def _join(procs):
 
 
 def _limit(rlimits):
-    # After drop_privileges (a change of user clears the parent-death signal): the rlimits, name=soft:hard
-    # (ScriptLimits.rlimits), and SIGKILL when the fork-server dies.
+    # The request's rlimits, name=soft:hard (ScriptLimits.rlimits). No parent-death signal: when the
+    # fork-server dies Kiln kills each child with its descendants (Orphans.java), which needs the child alive.
     for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
         soft, _, hard = value.partition(b':')
         _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
-    _fresh['prctl'](1, 9, 0, 0, 0)     # PR_SET_PDEATHSIG, SIGKILL
 
 
 def _pythonpath(value, cwd):
