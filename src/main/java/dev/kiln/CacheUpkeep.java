@@ -13,6 +13,7 @@ import dev.kiln.cache.CachePruner;
 import dev.kiln.jvm.JavaScripts;
 import dev.kiln.python.InterpreterRegistry;
 import dev.kiln.python.Precompiler;
+import dev.kiln.python.PythonInterpreter;
 
 /** Keeping the cache in shape around requests: pruning what is gone, warming it in the background. */
 final class CacheUpkeep {
@@ -32,10 +33,13 @@ final class CacheUpkeep {
             return new CachePruner.Result(0, 0, 0, 0); // nothing is known to be in use: keep everything
         }
         try {
+            for (PythonInterpreter p : interpreters.known()) {
+                CachePruner.record(cache.prefix(), p.cacheTag(), p.executable());
+            }
             CachePruner.Result r = CachePruner.prune(cache.prefix(), tags);
             if (r.files() > 0) {
-                LOG.info("pruned {} cached files ({} bytes): {} of interpreters not in use, {} whose source is gone",
-                        r.files(), r.bytes(), r.staleTags(), r.goneSources());
+                LOG.info("pruned {} cached files ({} bytes): {} of interpreters that are gone, {} whose source is "
+                        + "gone", r.files(), r.bytes(), r.staleTags(), r.goneSources());
             }
             return r;
         } catch (IOException e) {

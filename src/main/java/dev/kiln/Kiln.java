@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -46,6 +47,7 @@ import dev.kiln.run.ExecLauncher;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
+import dev.kiln.run.ScriptLimits;
 import dev.kiln.run.ScriptRunner;
 import dev.kiln.run.ScriptUser;
 
@@ -55,7 +57,8 @@ import dev.kiln.run.ScriptUser;
  */
 public final class Kiln implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln");
-    public static final String VERSION = versionFromManifest();
+    public static final String VERSION = Objects.requireNonNullElse(Kiln.class.getPackage()
+            .getImplementationVersion(), "0.1.0");
 
     private volatile KilnConfig config;
     private final Map<String, String> hostEnv;
@@ -95,8 +98,11 @@ public final class Kiln implements AutoCloseable {
         this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.runtime = new RuntimeFiles(cache);
+        KilnConfig.Limits limits = config.limits();
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
-                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine()), user);
+                timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine(),
+                new ScriptLimits(limits.cpuSeconds(), limits.memory(), limits.processes(), limits.openFiles(),
+                        limits.fileSize(), limits.coreSize())), user);
         this.compiles = new TrustedCompiles(this::precompiler, user.switches());
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
                 config.interpreters().pycValidation(), resolver.root(), compiles);
@@ -156,7 +162,7 @@ public final class Kiln implements AutoCloseable {
         }
     }
 
-    /** Removes bytecode of gone sources and of interpreters not in use; logs what it removed. */
+    /** Removes bytecode of gone sources and of interpreters that are gone; logs what it removed. */
     public CachePruner.Result prune() {
         return CacheUpkeep.prune(cache, interpreters);
     }
@@ -223,7 +229,7 @@ public final class Kiln implements AutoCloseable {
     public void reload(KilnConfig next) {
         KilnConfig.Timeouts t = next.timeouts();
         runner.update(new RunSettings(t.timeout(), t.idleTimeout(), t.killGrace(), t.stderrTimeout(),
-                config.sizes().maxStderrLine()));
+                config.sizes().maxStderrLine(), runner.settings().limits()));
         KilnConfig.Concurrency c = next.concurrency();
         host.settings().limiter().resize(c.maxConcurrent(), c.maxQueued(), c.queueTimeout());
         host.settings().environment().rebase(CgiEnvironment.base(next.protocol().passEnv(), next.protocol().env(),
@@ -288,10 +294,5 @@ public final class Kiln implements AutoCloseable {
         runner.close();
         forkServers.close();
         java.close();
-    }
-
-    private static String versionFromManifest() {
-        String v = Kiln.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0" : v;
     }
 }

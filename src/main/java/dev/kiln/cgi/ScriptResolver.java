@@ -79,8 +79,19 @@ public final class ScriptResolver {
                 return Result.refuse(Refusal.NOT_FOUND, "no such script");
             }
             if (attrs.isRegularFile()) {
+                // Each segment was checked on its own: a folder swapped for a symlink meanwhile shows in the
+                // real path. What runs is this real path, entered and read as checked (ScriptRunner, the loader).
+                Path real;
+                try {
+                    real = current.toRealPath();
+                } catch (IOException e) {
+                    return Result.refuse(Refusal.NOT_FOUND, "no such script");
+                }
+                if (!real.startsWith(root) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                    return Result.refuse(Refusal.FORBIDDEN, "path leaves the scripts folder: " + segment);
+                }
                 String rest = path.substring(end);
-                return new Result(new ResolvedScript(current, path.substring(0, end), rest), null, null);
+                return new Result(new ResolvedScript(real, path.substring(0, end), rest), null, null);
             }
             if (!attrs.isDirectory()) {
                 return Result.refuse(Refusal.FORBIDDEN, "not a regular file: " + segment);

@@ -22,6 +22,7 @@ public record KilnConfig(
         Concurrency concurrency,
         Sizes sizes,
         Clients clients,
+        Limits limits,
         Operations operations,
         Privileges privileges) {
 
@@ -108,6 +109,16 @@ public record KilnConfig(
     }
 
     /**
+     * The resource limits of every script; {@link #UNLIMITED} for none.
+     *
+     * @param cpuSeconds CPU time in whole seconds
+     */
+    public record Limits(long cpuSeconds, long memory, long processes, long openFiles, long fileSize,
+                         long coreSize) {
+        public static final long UNLIMITED = -1;
+    }
+
+    /**
      * What operators get: the status pages and who may read them, the script listing, request ids, the access
      * log, the log level.
      *
@@ -175,6 +186,13 @@ public record KilnConfig(
                         r.size(Option.MAX_SPOOL),
                         (int) Math.min(1 << 30, r.size(Option.RESPONSE_BUFFER)),
                         r.integer(Option.MAX_THREADS, 16, 100_000)),
+                new Limits(
+                        r.limit(Option.RLIMIT_CPU, () -> Math.max(1, r.duration(Option.RLIMIT_CPU).toSeconds())),
+                        r.limit(Option.RLIMIT_MEM, () -> r.size(Option.RLIMIT_MEM)),
+                        r.limit(Option.RLIMIT_NPROC, () -> r.integer(Option.RLIMIT_NPROC, 1, 1_000_000)),
+                        r.limit(Option.RLIMIT_NOFILE, () -> r.integer(Option.RLIMIT_NOFILE, 8, 1_048_576)),
+                        r.limit(Option.RLIMIT_FSIZE, () -> r.size(Option.RLIMIT_FSIZE)),
+                        r.limit(Option.RLIMIT_CORE, () -> r.size(Option.RLIMIT_CORE))),
                 new Operations(
                         r.choice(Option.STATUS, StatusAccess.values(), StatusAccess::word, "local, all, off"),
                         r.raw(Option.STATUS_TOKEN).trim(),
@@ -208,7 +226,7 @@ public record KilnConfig(
         return new KilnConfig(listen, folders, interpreters,
                 new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
                         p.cmdLineArguments, p.methods),
-                next.timeouts, next.concurrency, sizes, clients,
+                next.timeouts, next.concurrency, sizes, clients, limits,
                 new Operations(o.status, o.statusToken, o.listScripts, o.trustRequestId, o.accessLog,
                         next.operations.logLevel), privileges);
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -85,6 +86,11 @@ final class OptionSources {
 
     boolean bool(Option o) {
         return Values.bool(o, from(o), raw(o));
+    }
+
+    /** A resource limit: the word {@code unlimited}, or what {@code value} parses. */
+    long limit(Option o, LongSupplier value) {
+        return raw(o).trim().equalsIgnoreCase("unlimited") ? KilnConfig.Limits.UNLIMITED : value.getAsLong();
     }
 
     int integer(Option o, int min, int max) {

@@ -2,6 +2,7 @@ package dev.kiln.python;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -13,6 +14,7 @@ import dev.kiln.forkserver.ForkRefusedException;
 import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkedChild;
+import dev.kiln.run.Cage;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.ScriptProcess;
@@ -64,13 +66,17 @@ public final class ForkExecLauncher implements Launcher {
             @Override
             public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
                 ScriptUser user = runner.user();
-                ForkRequest request = ForkRequest.exec(command.argv(), env, workDir)
+                Cage cage = runner.cage();
+                Map<String, String> confined = new HashMap<>(env);
+                confined.putAll(runner.confinement(cage));
+                // the script by its name in the folder the child enters and checks (a swapped folder runs nothing)
+                ForkRequest request = ForkRequest.exec(command.argvInFolder(), confined, workDir)
                         .asUser(user.uid(), user.gid(), user.groups());
                 Optional<ForkServer> server = servers.server(key);
                 if (server.isPresent()) {
                     try {
                         ForkedChild child = server.get().fork(request);
-                        return runner.track(child, logName, StderrFilter.NONE);
+                        return runner.track(child, logName, StderrFilter.NONE, cage);
                     } catch (ForkRefusedException e) {
                         LOG.warn("{}: the exec fork-server will not start it ({}); it starts from Kiln",
                                 command.script(), e.getMessage());
@@ -78,6 +84,7 @@ public final class ForkExecLauncher implements Launcher {
                         servers.failed(key, server.get(), e);
                     }
                 }
+                cage.close();
                 return plain.start(env, workDir, logName);
             }
         };

@@ -2,6 +2,7 @@ package dev.kiln.python;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
 import dev.kiln.forkserver.ForkedChild;
+import dev.kiln.run.Cage;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.ScriptProcess;
@@ -88,8 +90,11 @@ public final class ForkServerLauncher implements Launcher {
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
             ScriptUser user = setup.runner().user();
+            Cage cage = setup.runner().cage();
+            Map<String, String> confined = new HashMap<>(env);
+            confined.putAll(setup.runner().confinement(cage));
             ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(classic.loaderMode(key.cache()),
-                    setup.validation(), setup.scriptsRoot(), command.script(), command.args()), env, workDir)
+                    setup.validation(), setup.scriptsRoot(), command.script(), command.args()), confined, workDir)
                     .asUser(user.uid(), user.gid(), user.groups()).withQuickExit(true);
             LoaderReport report = classic.report(command.script());
             classic.compileFirst(command, report);
@@ -100,7 +105,7 @@ public final class ForkServerLauncher implements Launcher {
                 }
                 try {
                     ForkedChild child = server.get().fork(request);
-                    return setup.runner().track(child, logName, report);
+                    return setup.runner().track(child, logName, report, cage);
                 } catch (ForkRefusedException e) {
                     once(e.getMessage(), "{}: the fork-server will not start it ({}); it runs classic",
                             command.script(), e.getMessage());
@@ -109,6 +114,7 @@ public final class ForkServerLauncher implements Launcher {
                     servers.failed(key, server.get(), e);
                 }
             }
+            cage.close();
             return plain.start(env, workDir, logName);
         }
     }

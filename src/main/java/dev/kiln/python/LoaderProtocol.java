@@ -20,6 +20,11 @@ import dev.kiln.config.PycValidation;
 public final class LoaderProtocol {
     /** Starts each line Kiln's loader writes to the script's stderr; what follows is a {@link Message}. */
     public static final String MARKER = "\u001ekiln:";
+    /**
+     * The folder Kiln checked and started the script in (its real path): the loader requires its working folder
+     * to be that one and reads the script by its name there (kiln_loader._Entered). Removed before the script.
+     */
+    public static final String FOLDER_VARIABLE = "KILN_FOLDER";
 
 
     private LoaderProtocol() {

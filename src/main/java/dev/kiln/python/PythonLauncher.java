@@ -79,8 +79,9 @@ public final class PythonLauncher implements Launcher {
         argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), loaderMode(mode),
                 setup.validation(), setup.scriptsRoot(), command.script(), command.args()));
         LoaderReport report = report(command.script());
-        return compiledFirst(new ExecLaunch(setup.runner(), argv, cacheEnvironment(mode, setup.cache().prefix()),
-                true, report), command, report);
+        Map<String, String> env = cacheEnvironment(mode, setup.cache().prefix());
+        env.put(LoaderProtocol.FOLDER_VARIABLE, command.script().getParent().toString());
+        return compiledFirst(new ExecLaunch(setup.runner(), argv, env, true, report), command, report);
     }
 
     /** {@code launch}, started once {@link #compileFirst} is done. */

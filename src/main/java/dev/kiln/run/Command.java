@@ -20,9 +20,22 @@ public record Command(List<String> interpreter, Path script, List<String> args) 
 
     /** The plain command line: interpreter, its arguments, the script, the script's arguments. */
     public List<String> argv() {
+        return argv(script.toString());
+    }
+
+    /**
+     * The command line as run: the script by its name in its folder, which is the working folder
+     * {@link ScriptRunner} entered and checked, so the interpreter opens the file that was checked even if a
+     * folder on its path is swapped for a symlink meanwhile.
+     */
+    public List<String> argvInFolder() {
+        return argv(script.getFileName().toString());
+    }
+
+    private List<String> argv(String scriptName) {
         List<String> argv = new ArrayList<>(interpreter.size() + args.size() + 1);
         argv.addAll(interpreter);
-        argv.add(script.toString());
+        argv.add(scriptName);
         argv.addAll(args);
         return argv;
     }

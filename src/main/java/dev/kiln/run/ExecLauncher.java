@@ -19,6 +19,6 @@ public final class ExecLauncher implements Launcher {
 
     @Override
     public Launch prepare(Command command) {
-        return new ExecLaunch(runner, command.argv(), environment.get(), false, StderrFilter.NONE);
+        return new ExecLaunch(runner, command.argvInFolder(), environment.get(), false, StderrFilter.NONE);
     }
 }

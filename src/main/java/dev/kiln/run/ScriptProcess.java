@@ -37,6 +37,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
     private final StderrPump stderrPump;
+    private final Cage cage;
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
@@ -46,8 +47,9 @@ public final class ScriptProcess implements AutoCloseable {
     private final Map<String, String> context; // of the request that started it, and its pid
     private volatile boolean killedLingering;
 
-    ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, ScriptRunner runner) {
+    ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, Cage cage, ScriptRunner runner) {
         this.process = process;
+        this.cage = cage;
         this.pgid = process.pid();
         this.logName = logName;
         this.runner = runner;
@@ -65,6 +67,8 @@ public final class ScriptProcess implements AutoCloseable {
         process.onExit(() -> {
             signaller.signal(pgid, "KILL");
             runner.live().remove(this);
+            runner.pumps().execute(() -> runner.ended(logName.substring("kiln.script.".length()), cage,
+                    process.exitValue()));
         }, runner.pumps());
     }
 
@@ -201,11 +205,7 @@ public final class ScriptProcess implements AutoCloseable {
         };
     }
 
-    /**
-     * Waits for the script to exit after its stdout closed, then for the rest of its stderr.
-     *
-     * @return the exit code, or -1 if it had to be killed
-     */
+    /** Waits for the script to exit after its stdout closed, then for its stderr; -1 if it had to be killed. */
     public int awaitExit() throws InterruptedException {
         long graceNanos = settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1);
         if (!process.waitFor(settings.stderrTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
@@ -271,12 +271,10 @@ public final class ScriptProcess implements AutoCloseable {
         }
         closeQuietly(process.stderr());
         signaller.signal(pgid, "KILL");
+        cage.close();
     }
 
-    /**
-     * Stops the script once it has run longer than the timeout or been silent longer than the idle timeout.
-     * The runner's sweep calls it for every running script a few times a second: no timer task per request.
-     */
+    /** Stops a script past its timeout or idle timeout; the runner's one sweep calls it, no task per request. */
     void checkDeadlines(long now) {
         if (stop.get() != null || !process.isAlive()) {
             return;

@@ -7,8 +7,10 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -17,12 +19,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Owns what every script run shares, whichever launcher started it: the threads that pump stdin and stderr and
  * wait for exits, the timer that enforces timeouts, the group signaller and the set of running scripts.
  */
 public final class ScriptRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
     private static final String SETSID = "/usr/bin/setsid";
+    private static final String PRLIMIT = "/usr/bin/prlimit";
+    /**
+     * Joins the request's cgroup ($0: its cgroup.procs, or empty) before anything of the script runs, and enters
+     * the script's folder ($1, a real path) checking that it is still that folder: the working folder is then
+     * pinned, whatever is renamed later, and the script is named relative to it ({@link Command#argvInFolder}).
+     */
+    private static final String ENTER = "{ [ -z \"$0\" ] || echo $$ >\"$0\"; } && cd -P -- \"$1\" && "
+            + "[ \"$PWD\" = \"$1\" ] && shift && exec \"$@\"; "
+            + "echo \"kiln: $1 was moved or replaced while the script started; not run\" >&2; exit 126";
     /** How often timeouts are checked: they are enforced to within this. */
     private static final long SWEEP_MILLIS = 50;
 
@@ -35,6 +50,10 @@ public final class ScriptRunner implements AutoCloseable {
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
     private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
     private final LongAdder kills = new LongAdder();
+    private final Optional<RequestCgroups> cgroups;
+    // One long-lived thread starts every exec'd script: a parent-death signal fires when the thread that forked
+    // the child ends, and a request thread may end while its script still runs.
+    private final ExecutorService execThread = Executors.newSingleThreadExecutor(daemon("kiln-exec"));
 
     /** @param user who every script runs as */
     public ScriptRunner(RunSettings settings, ScriptUser user) {
@@ -43,6 +62,7 @@ public final class ScriptRunner implements AutoCloseable {
             stops.put(s, new LongAdder());
         }
         this.user = user;
+        this.cgroups = RequestCgroups.open();
         this.pumps = Executors.newCachedThreadPool(daemon("kiln-pump"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("kiln-timer"));
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -74,7 +94,19 @@ public final class ScriptRunner implements AutoCloseable {
     /** Starts {@code launch} by exec, as the script user, the leader of its own session and process group. */
     ScriptProcess exec(ExecLaunch launch, Map<String, String> env, Path workDir, String logName)
             throws IOException {
-        List<String> cmd = new ArrayList<>(user.execPrefix());
+        Cage cage = cage();
+        List<String> cmd = new ArrayList<>();
+        List<String> rlimits = settings.limits().prlimitOptions();
+        if (!rlimits.isEmpty()) {
+            cmd.add(PRLIMIT);
+            cmd.addAll(rlimits);
+            cmd.add("--");
+        }
+        // the request's cgroup is joined while still Kiln's user, then setpriv switches user with the parent-death
+        // signal in the same call (a later uid change would clear it)
+        cmd.addAll(List.of("/bin/sh", "-c", ENTER, cage.procs() == null ? "" : cage.procs().toString(),
+                workDir.toString()));
+        cmd.addAll(user.execPrefix());
         if (!launch.ownSession()) {
             cmd.add(SETSID);
         }
@@ -83,15 +115,49 @@ public final class ScriptRunner implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(nativeEncoding.exact(cmd, exactEnv)).directory(workDir.toFile());
         pb.environment().clear();
         pb.environment().putAll(exactEnv);
-        return track(new JdkChildProcess(pb.start()), logName, launch.stderr());
+        try {
+            return track(new JdkChildProcess(execThread.submit(pb::start).get()), logName, launch.stderr(), cage);
+        } catch (ExecutionException e) {
+            cage.close();
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            cage.close();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + logName, e);
+        }
+    }
+
+    /** A new cgroup for one request where Kiln has them, else {@link Cage#NONE}. */
+    public Cage cage() throws IOException {
+        return cgroups.isPresent() ? cgroups.get().create(settings.limits().processes()) : Cage.NONE;
+    }
+
+    /**
+     * What a child that applies its own limits (a fork-server's) is told: the rlimits and the cgroup to join.
+     */
+    public Map<String, String> confinement(Cage cage) {
+        Map<String, String> env = new HashMap<>();
+        env.put(ScriptLimits.RLIMITS_VARIABLE, String.join(",", settings.limits().rlimits()));
+        if (cage.procs() != null) {
+            env.put(Cage.VARIABLE, cage.procs().toString());
+        }
+        return env;
     }
 
     /**
      * Drives a started script: pumps its stderr to the log at once, enforces the timeouts, and kills its group
-     * when it exits. For launchers that start processes their own way (a fork-server).
+     * and its cgroup when it exits. For launchers that start processes their own way (a fork-server).
      */
-    public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr) {
-        return new ScriptProcess(child, logName, stderr, this);
+    public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr, Cage cage) {
+        return new ScriptProcess(child, logName, stderr, cage, this);
+    }
+
+    /** Once a script itself has exited: kills what it left in its cgroup, and says which limit ended it. */
+    void ended(String name, Cage cage, int exitCode) {
+        long refused = cage.refusedForks();
+        cage.close();
+        settings.limits().breach(exitCode, refused).ifPresent(why -> LOG.warn("{} (exit {}): {}", name,
+                exitCode, why));
     }
 
     ExecutorService pumps() {
@@ -167,6 +233,8 @@ public final class ScriptRunner implements AutoCloseable {
         for (ScriptProcess p : live) {
             signaller.signal(p.pid(), "KILL");
         }
+        cgroups.ifPresent(RequestCgroups::close);
+        execThread.shutdownNow();
         pumps.shutdownNow();
         timer.shutdownNow();
         signaller.close();

@@ -35,14 +35,17 @@ public record ScriptUser(String name, int uid, int gid, List<Integer> groups) {
     }
 
     /**
-     * What goes before an exec'd script's command line: {@code setpriv} with the ids, and every capability Kiln
-     * may hold dropped (clearing the inheritable set empties the ambient one, so nothing survives the exec).
+     * What goes before an exec'd script's command line: {@code setpriv} with a parent-death SIGKILL (a script
+     * dies with Kiln) and, when scripts run as another user, the ids and every capability Kiln may hold dropped
+     * (clearing the inheritable set empties the ambient one, so nothing survives the exec).
      */
     public List<String> execPrefix() {
         if (!switches()) {
-            return List.of();
+            return List.of(SETPRIV, "--pdeathsig", "KILL", "--");
         }
-        List<String> prefix = new ArrayList<>(List.of(SETPRIV, "--reuid=" + uid, "--regid=" + gid));
+        // the parent-death signal in the same call as the uid change, which would clear one set before it
+        List<String> prefix = new ArrayList<>(List.of(SETPRIV, "--pdeathsig", "KILL", "--reuid=" + uid,
+                "--regid=" + gid));
         prefix.add(groups.isEmpty() ? "--clear-groups" : "--groups=" + groupList());
         prefix.add("--inh-caps=-all");
         prefix.add("--");

@@ -8,7 +8,7 @@ import java.util.Optional;
 enum SubCommand {
     SERVE("serve", "run the server (default)"),
     PRECOMPILE("precompile", "compile every script under --scripts and the modules they import into --cache"),
-    PRUNE("prune", "remove cached bytecode of sources that are gone or interpreters not in use"),
+    PRUNE("prune", "remove cached bytecode of sources that are gone or interpreters that are gone"),
     CONFIG("config", "print the effective configuration and where each value came from; validate, do not start");
 
     private final String word;

@@ -96,6 +96,9 @@ def preloaded(before):
     _fresh['exit'] = sys.modules['kiln_forkexit']     # children drop it from sys.modules
     _fresh['codeset'] = _locale.nl_langinfo
     _fresh['CODESET'] = _locale.CODESET
+    import resource
+    _fresh['setrlimit'] = resource.setrlimit
+    _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
     # What the fork-server's own PYTHONPATH put first on sys.path.
     _fresh['own_pythonpath'] = len(_pythonpath(_fresh['pythonpath'], os.getcwd()))
 
@@ -138,6 +141,26 @@ def _capabilities():
             if line.startswith(b'CapPrm:'):
                 return int(line.split()[1], 16)
     return 0
+
+
+def _join(procs):
+    # Kiln's request cgroup (ScriptRunner.confinement), joined while still Kiln's user: all the script starts
+    # is counted and found. A child that cannot join does not run.
+    try:
+        fd = os.open(procs, os.O_WRONLY)
+        os.write(fd, b'%d' % os.getpid())
+        os.close(fd)
+    except OSError as exc:
+        os.write(2, b'kiln: cannot join the request cgroup %s: %s\n' % (procs, os.fsencode(str(exc))))
+        os._exit(126)
+
+
+def _limit(rlimits):
+    # The request's rlimits, name=soft:hard (ScriptLimits.rlimits). No parent-death signal: when the
+    # fork-server dies Kiln kills each child with its descendants (Orphans.java), which needs the child alive.
+    for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
+        soft, _, hard = value.partition(b':')
+        _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
 
 
 def _pythonpath(value, cwd):
@@ -217,6 +240,7 @@ def become(request, env, keep, drop, selector, boot):
     # keep: (stdin+stderr socket, stdout socket); drop: the fork-server's own
     # sockets. Returns the function that runs the script.
     uid, gid, groups, run, cwd, argv = request
+    procs, rlimits = env.pop(b'KILN_CGROUP', None), env.pop(b'KILN_RLIMITS', None)
     os.setsid()
     for sig, handler in _fresh['signals'].items():
         _signal.signal(sig, handler)
@@ -233,11 +257,14 @@ def become(request, env, keep, drop, selector, boot):
         os.set_blocking(fd, True)
     os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
     os.closerange(3, 1 << 30)
+    if procs is not None:
+        _join(procs)
     drop_privileges(uid, gid, groups)
+    _limit(rlimits)
     os.chdir(cwd)
     os.umask(_fresh['umask'])
     if run == b'exec':
-        _exec(argv, env)
+        _exec(argv, env, cwd)
     keep_modules = _fresh['modules']    # first: what follows may import (a codec for stdio)
     for name in [n for n in sys.modules if n not in keep_modules]:
         if name not in ('__main__', 'kiln_loader'):     # kiln_loader.main() removes itself
@@ -261,9 +288,14 @@ def become(request, env, keep, drop, selector, boot):
     return _script_entry(run == b'quick')
 
 
-def _exec(argv, env):
+def _exec(argv, env, cwd):
     # A script that is not Python: the child becomes it, as mod_cgid's daemon execs after its fork. What Python
     # ignores at start-up (SIGPIPE, SIGXFSZ) would stay ignored across exec: default again, as for a JVM's child.
+    # The script is named in its folder (cwd, a real path): one swapped for a symlink since Kiln checked it
+    # leaves another folder here, and nothing runs.
+    if os.getcwdb() != cwd:
+        os.write(2, b'kiln: %s was moved or replaced while the script started; not run\n' % cwd)
+        os._exit(126)
     for sig in (_signal.SIGPIPE, _signal.SIGXFSZ):
         _signal.signal(sig, _signal.SIG_DFL)
     try:

@@ -236,6 +236,17 @@ def _count_this_process():
     atexit.register(_emit_stats)
 
 
+class _Entered(_SourceFileLoader):
+    """Reads the entry script by its name in the working folder, which
+    kiln_protocol.entered() checked (only reads: __loader__ stays plain)."""
+
+    def get_data(self, path):
+        return super().get_data(os.path.basename(path) if path == self.path else path)
+
+    def path_stats(self, path):
+        return super().path_stats(os.path.basename(path) if path == self.path else path)
+
+
 def _main_code(path):
     """(loader, code) for the script; exits with CPython's message and status 2
     when the script itself cannot be read, as Modules/main.c's pymain_run_file.
@@ -244,13 +255,14 @@ def _main_code(path):
     rw/ro mode (kiln_pyc gives it a pyc name of its own).
     """
     loader = _SourceFileLoader('__main__', path)
+    reader = _Entered('__main__', path) if kiln_protocol.entered(path) else loader
     try:
         if kiln_pyc.settings.mode == 'off':
-            code = kiln_pyc.compile_source(loader, loader.get_data(path), path)
+            code = kiln_pyc.compile_source(reader, reader.get_data(path), path)
         else:
-            code = loader.get_code('__main__')
+            code = reader.get_code('__main__')
     except OSError as exc:
-        if exc.filename is None or os.fspath(exc.filename) != path:
+        if exc.filename is None or os.fspath(exc.filename) not in (path, os.path.basename(path)):
             _install_trimming_hook()
             raise
         prog = getattr(sys, 'orig_argv', None) or [sys.executable or 'python3']

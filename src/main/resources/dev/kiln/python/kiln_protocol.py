@@ -137,6 +137,25 @@ def parse_precompile_args(argv):
     return PrecompileArgs(validation, root, list(argv[fixed:]))
 
 
+def entered(path):
+    """True when Kiln started the script (KILN_FOLDER, the folder it checked,
+    taken out of the environment here) and the working folder is that one, so
+    the script is read by its name there: a folder on its path swapped for a
+    symlink after Kiln's check cannot change what runs. Exits 126 otherwise."""
+    folder = os.environ.pop('KILN_FOLDER', None)
+    if folder is None:
+        return False
+    try:
+        here = os.getcwd()
+    except OSError:
+        here = None
+    if here != folder or os.path.dirname(path) != folder:
+        os.write(2, ('kiln: %s was moved or replaced while the script started; not run\n' % folder)
+                 .encode('utf-8', 'surrogateescape'))
+        raise SystemExit(126)
+    return True
+
+
 _SAFE = frozenset(range(0x21, 0x7f)) - {0x25, 0x3d}    # printable ASCII but '%' and '='
 
 

@@ -270,6 +270,18 @@ def compile_source(loader, data, path):
     return code
 
 
+# A timestamp pyc keeps whole seconds and the size: a second edit of the same
+# size within the same second would find the first one's pyc valid, forever
+# (CPython has this hole too). A source modified this recently gets a checked
+# hash-based pyc (PEP 552) instead, validated by content.
+_FRESH_SECONDS = 3
+
+
+def _just_modified(source):
+    import time         # built in: no file is read
+    return time.time() - source.exact_mtime < _FRESH_SECONDS
+
+
 def _compile_and_store(source, pyc_path):
     """(code, status) for a miss in rw mode: get_code's compile-and-cache tail.
 
@@ -291,7 +303,7 @@ def _compile_and_store(source, pyc_path):
             return code, 'unwritten'
         if not _script_user_may_read(source.path):
             return code, 'private'
-        if settings.hash_based:
+        if settings.hash_based or _just_modified(source):
             pyc = _code_to_hash_pyc(code, _imp.source_hash(_RAW_MAGIC_NUMBER, data), True)
         else:
             pyc = _code_to_timestamp_pyc(code, source.mtime, len(data))
@@ -332,7 +344,7 @@ def load(loader, fullname, source_path):
         return compile_source(loader, loader.get_data(source_path), source_path), 'unwritten'
     # What get_code keeps in locals; the source's bytes are read once, if needed.
     source = _Namespace(loader=loader, fullname=fullname, path=source_path,
-                        mtime=int(st['mtime']), size=st['size'], bytes=None)
+                        mtime=int(st['mtime']), exact_mtime=st['mtime'], size=st['size'], bytes=None)
     if not _under_root(source_path):
         # The standard library, dist-packages: their shipped bytecode is almost
         # always there, so the prefix is only looked at when it is not.

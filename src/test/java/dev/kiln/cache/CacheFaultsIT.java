@@ -227,6 +227,25 @@ class CacheFaultsIT {
     }
 
     @Test
+    void pruneKeepsBytecodeWhoseSourceItCannotRead() throws Exception {
+        Path cache = base.resolve("nobody-cache");
+        jarCommand("precompile", cache).ok();
+        Path secret = Files.createDirectories(base.resolve("private"));
+        write(secret.resolve("secret.py"), "print()\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rwx------")); // root's only
+        String pyc = Bytecode.pycs(mirror(cache)).get(0).getFileName().toString();
+        Path secretPyc = Files.createDirectories(cache.resolve("py").resolve(secret.toString().substring(1)))
+                .resolve("secret." + pyc.replaceAll(".*\\.(cpython-\\d+)\\.pyc$", "$1") + ".pyc");
+        Files.write(secretPyc, new byte[64]);
+        Commands.of("chown", "-R", "nobody:nogroup", cache.toString()).ok();
+        List<String> prune = new ArrayList<>(Commands.AS_NOBODY);
+        prune.addAll(List.of("java", "-jar", jar.toString(), "prune", "--scripts", scripts.toString(), "--cache",
+                cache.toString(), "--python", "/usr/bin/python3"));
+        assertThat(Commands.of(prune).in(base).ok()).contains("pruned 0 files");
+        assertThat(secretPyc).as("a source nobody cannot see is not proven gone").exists();
+    }
+
+    @Test
     void aReadOnlyCacheWhoseFilesKilnCannotReadIsReportedOnce() throws Exception {
         // built as root for another script group (files 0640 root:daemon), mounted read-only, served as nobody:
         // without a word this would compile on every request; Kiln says so once, with the fix

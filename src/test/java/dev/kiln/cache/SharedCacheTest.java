@@ -199,6 +199,24 @@ class SharedCacheTest {
     }
 
     @Test
+    void sameSizeEditsWithinOneSecondAreServedFreshInTimestampMode() throws Exception {
+        try (KilnTestServer kiln = builder().start()) {
+            kiln.script("quick.py", "#!/usr/bin/python3\nimport quickmod\nprint('Content-Type: text/plain\\n')\n"
+                    + "print(quickmod.V)\n");
+            Path mod = KilnTestServer.writeScript(kiln.scripts(), "quickmod.py", "V = 'aaaa'\n");
+            FileTime mtime = Files.getLastModifiedTime(mod);
+            assertThat(kiln.get("/cgi-bin/quick.py").body().strip()).isEqualTo("aaaa");
+            Path pyc = cachedPycs(kiln).stream()
+                    .filter(p -> p.getFileName().toString().startsWith("quickmod.")).findFirst().orElseThrow();
+            assertThat(Files.readAllBytes(pyc)[4] & 0b11).as("a just-modified source: checked hash").isEqualTo(0b11);
+            // the same size within the same second: a timestamp pyc would stay valid for the old code
+            Files.writeString(mod, "V = 'bbbb'\n");
+            Files.setLastModifiedTime(mod, mtime);
+            assertThat(kiln.get("/cgi-bin/quick.py").body().strip()).isEqualTo("bbbb");
+        }
+    }
+
+    @Test
     void shebangThatDisablesCachingIsWarnedOnceAndStillRuns() throws Exception {
         try (KilnTestServer kiln = builder().start();
              LogCapture logs = LogCapture.capture()) {
@@ -252,26 +270,42 @@ class SharedCacheTest {
     }
 
     @Test
-    void startPrunesBytecodeOfGoneSourcesAndUnusedInterpreters() throws Exception {
+    void startPrunesOnlyWhatItProvedOrphaned() throws Exception {
         Path cache = temp.resolve("cache");
         Path scripts = Files.createDirectories(temp.resolve("cgi-bin"));
         Path mirror = Files.createDirectories(cache.resolve("py").resolve(scripts.toRealPath().toString().substring(1)));
-        Files.createDirectories(cache.resolve("py"));
         Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rwx------"));
         KilnTestServer.writeScript(scripts, "kept.py", "print()\n");
+        KilnTestServer.writeScript(scripts, "hgweb.cgi", "#!/usr/bin/python3\nprint()\n");
         String tag = "cpython-" + tagDigits();
         Files.write(mirror.resolve("kept." + tag + ".pyc"), new byte[100]);
         Files.write(mirror.resolve("gone." + tag + ".pyc"), new byte[200]);
-        Files.write(mirror.resolve("kept.cpython-299.pyc"), new byte[300]);
         Files.write(mirror.resolve("kept." + tag + ".opt-1.pyc"), new byte[50]);
+        // an entry script without .py has a pyc of its own name: kept while the script is there
+        Files.write(mirror.resolve("hgweb.cgi.__main__." + tag + ".pyc"), new byte[10]);
+        Files.write(mirror.resolve("gone.cgi.__main__." + tag + ".pyc"), new byte[20]);
+        // a tag recorded for a binary that is gone (an upgraded Python): pruned, with its record
+        Path records = Files.createDirectories(cache.resolve("interpreters"));
+        Files.writeString(records.resolve("cpython-299"), temp.resolve("no-such-python") + "\n");
+        Files.write(mirror.resolve("kept.cpython-299.pyc"), new byte[300]);
+        // another instance's tag: recorded for a binary that exists, or not recorded at all: kept
+        Files.writeString(records.resolve("cpython-298"), "/bin/sh\n");
+        Files.write(mirror.resolve("kept.cpython-298.pyc"), new byte[1]);
+        Files.write(mirror.resolve("kept.cpython-297.pyc"), new byte[1]);
         try (LogCapture logs = LogCapture.capture();
              KilnTestServer kiln = builder().start()) {
             assertThat(mirror.resolve("kept." + tag + ".pyc")).exists();
             assertThat(mirror.resolve("kept." + tag + ".opt-1.pyc")).exists();
+            assertThat(mirror.resolve("hgweb.cgi.__main__." + tag + ".pyc")).exists();
             assertThat(mirror.resolve("gone." + tag + ".pyc")).doesNotExist();
+            assertThat(mirror.resolve("gone.cgi.__main__." + tag + ".pyc")).doesNotExist();
             assertThat(mirror.resolve("kept.cpython-299.pyc")).doesNotExist();
-            assertThat(logs.matching("INFO", "pruned 2 cached files (500 bytes)", "1 of interpreters not in use",
-                    "1 whose source is gone")).hasSize(1);
+            assertThat(records.resolve("cpython-299")).doesNotExist();
+            assertThat(mirror.resolve("kept.cpython-298.pyc")).exists();
+            assertThat(mirror.resolve("kept.cpython-297.pyc")).exists();
+            assertThat(records.resolve(tag)).content().contains("/usr/bin/python3");
+            assertThat(logs.matching("INFO", "pruned 3 cached files (520 bytes)", "1 of interpreters that are gone",
+                    "2 whose source is gone")).hasSize(1);
         }
     }
 

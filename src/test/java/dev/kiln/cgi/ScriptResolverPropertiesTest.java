@@ -1,0 +1,115 @@
+package dev.kiln.cgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+import dev.kiln.testing.KilnTestServer;
+import dev.kiln.testing.RawHttp;
+
+/**
+ * Whatever the encoding, a request either resolves strictly inside the scripts folder or is refused: generated
+ * paths of script and folder names, symlinks in and out, dot segments, {@code %2e %2f %5c}, overlong UTF-8, double
+ * encoding, {@code ;} parameters, {@code //}, trailing dots and spaces. Checked on {@link ScriptResolver} with
+ * decoded paths, and over HTTP with raw request lines, where every outside script answers OUTSIDE.
+ */
+class ScriptResolverPropertiesTest {
+    static final List<String> NAMES = List.of("app.sh", "sub", "tool.sh", "in-link", "out-link", "esc.sh",
+            "secret.sh", "outside", "cgi-bin", "..", ".", "", "app.sh.", "app.sh ", "sub.", "sub ", "app.sh;x",
+            "sub;a=b", "\\", "..\\secret.sh", "\u00c0\u00ae", "%2e", "%2e%2e", "%2f");
+    static final List<String> ENCODED = List.of("app.sh", "sub", "tool.sh", "in-link", "out-link", "esc.sh",
+            "secret.sh", "outside", "cgi-bin", "..", ".", "", "%2e", "%2E", "%2e%2e", ".%2e", "%2f", "%2F", "%5c",
+            "%5C", "%c0%ae", "%c0%ae%c0%ae", "%c0%af", "%e0%80%ae", "%252e", "%252e%252e", "%252f", ";", ";x=1",
+            "app.sh;jsessionid=1", "..;", "app.sh.", "app.sh%20", "app.sh%2e", "%00", "~", "%7e", "sub%2ftool.sh",
+            "%2e%2e%2fsecret.sh", "..%5csecret.sh");
+
+    static Path temp;
+    static Path root;
+    static ScriptResolver resolver;
+    static KilnTestServer kiln;
+
+    @BeforeContainer
+    static void tree() throws Exception {
+        temp = Files.createTempDirectory("kiln-resolver-");
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        String out = "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nOUTSIDE\\n'\n";
+        KilnTestServer.writeScript(outside, "secret.sh", out);
+        KilnTestServer.writeScript(outside, "app.sh", out);
+        KilnTestServer.writeScript(temp, "secret.sh", out);
+        KilnTestServer.Builder builder = KilnTestServer.builder(temp.resolve("kiln"));
+        root = builder.scripts();
+        String in = "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\ninside\\n'\n";
+        KilnTestServer.writeScript(root, "app.sh", in);
+        KilnTestServer.writeScript(root, "sub/tool.sh", in);
+        Files.createSymbolicLink(root.resolve("in-link"), root.resolve("sub"));
+        Files.createSymbolicLink(root.resolve("out-link"), outside);
+        Files.createSymbolicLink(root.resolve("esc.sh"), outside.resolve("secret.sh"));
+        kiln = builder.start();
+        resolver = new ScriptResolver(root);
+    }
+
+    @AfterContainer
+    static void cleanUp() throws Exception {
+        kiln.close();
+        try (Stream<Path> all = Files.walk(temp)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @Property(tries = 400)
+    void aDecodedPathResolvesInsideOrIsRefused(@ForAll("decodedPaths") String path) throws IOException {
+        ScriptResolver.Result r = resolver.resolve(path);
+        if (r.script() == null) {
+            assertThat(r.refusal()).isNotNull();
+            return;
+        }
+        Path file = r.script().file();
+        assertThat(file).as(path).startsWith(resolver.root());
+        assertThat(Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)).as(path).isTrue();
+        assertThat(file.toRealPath()).as("its real path: " + path).isEqualTo(file);
+    }
+
+    @Property(tries = 150)
+    void aRawRequestRunsAnInsideScriptOrIsRefused(@ForAll("rawPaths") String path) throws IOException {
+        RawHttp.Reply reply = RawHttp.get(kiln.port(), "/cgi-bin" + path);
+        assertThat(reply.text()).as(path).doesNotContain("OUTSIDE");
+        if (reply.status() == 200) {
+            // a dot segment may leave /cgi-bin/ for Kiln's own index page: no script runs there
+            assertThat(reply.body()).as(path).satisfiesAnyOf(b -> assertThat(b).isEqualTo("inside\n"),
+                    b -> assertThat(b).contains("<h1>Kiln</h1>"));
+        } else {
+            assertThat(reply.status()).as(path).isBetween(400, 499);
+        }
+    }
+
+    @Provide
+    Arbitrary<String> decodedPaths() {
+        return paths(NAMES);
+    }
+
+    @Provide
+    Arbitrary<String> rawPaths() {
+        return paths(ENCODED);
+    }
+
+    private static Arbitrary<String> paths(List<String> segments) {
+        return Arbitraries.of(segments).list().ofMinSize(1).ofMaxSize(5)
+                .map(list -> "/" + String.join("/", list));
+    }
+}
