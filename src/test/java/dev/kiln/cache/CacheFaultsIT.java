@@ -198,7 +198,7 @@ class CacheFaultsIT {
         assertThat(r.exit()).as(out).isEqualTo(1);
         assertThat(out).containsPattern(Pattern.quote(scripts.resolve("broken.py").toString()) + ":3: .*")
                 .containsPattern(Pattern.quote(scripts.resolve("lib/badmod.py").toString()) + ":1: .*")
-                .contains("2 errors");
+                .contains("2 with errors");
     }
 
     @Test

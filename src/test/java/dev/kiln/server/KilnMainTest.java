@@ -101,15 +101,15 @@ class KilnMainTest {
                 "tcp://10.0.0.11:8080", "KILN_PORT_8080_TCP_ADDR", "10.0.0.11", "KILN_PORT_8080_TCP_PROTO", "tcp"));
         env.put("KILN_TIMEOUT", "7s");
         try (LogCapture logs = LogCapture.capture()) {
-            KilnConfig c = KilnMain.resolve(CommandLine.parse(new String[0]), env);
-            assertThat(c.listen().port()).as("KILN_PORT=tcp://... is a service link").isEqualTo(8080);
-            assertThat(c.timeouts().timeout()).isEqualTo(Duration.ofSeconds(7));
-            assertThat(logs.lines()).hasSize(1);
-            assertThat(logs.lines().get(0)).startsWith("WARN [kiln] ignoring environment variables KILN_HOME, KILN_PROT")
+            Outcome o = run(env, "config", "--scripts", temp.toString());
+            assertThat(o.code()).as(o.err()).isZero();
+            assertThat(o.out()).as("KILN_PORT=tcp://... is a service link").contains("port = 8080  # default")
+                    .contains("timeout = 7s  # environment");
+            assertThat(logs.matching("WARN")).hasSize(1);
+            assertThat(logs.matching("WARN").get(0))
+                    .startsWith("WARN [kiln] ignoring environment variables KILN_HOME, KILN_PROT")
                     .doesNotContain("SERVICE").doesNotContain("KILN_PORT");
         }
-        Outcome o = run(env, "--help");
-        assertThat(o.code()).isZero();
     }
 
     @Test

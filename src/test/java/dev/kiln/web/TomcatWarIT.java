@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.kiln.testing.Bytecode;
 import dev.kiln.testing.Json;
+import dev.kiln.testing.PrometheusText;
 import dev.kiln.testing.RawHttp;
 
 /**
@@ -106,7 +107,23 @@ class TomcatWarIT {
             assertThat(r.body()).contains("href=\"/kiln/cgi-bin/" + script + "\"");
         }
         assertThat(r.body()).doesNotContain("README.txt").doesNotContain("kiln_demo/table.py")
-                .contains("href=\"/kiln/kiln/status\"");
+                .contains("href=\"/kiln/kiln/\"");
+    }
+
+    @Test
+    void statusPageMetricsHealthAndRequestIdsWorkInTheWar() throws Exception {
+        HttpResponse<String> hello = tomcat.get("/kiln/cgi-bin/hello.py");
+        assertThat(hello.headers().firstValue("X-Request-Id")).isPresent();
+        assertThat(tomcat.get("/kiln/kiln/health").statusCode()).isEqualTo(200);
+        HttpResponse<String> ready = tomcat.get("/kiln/kiln/ready");
+        assertThat(ready.statusCode()).as(tomcat.describe(ready)).isEqualTo(200);
+        HttpResponse<String> metrics = tomcat.get("/kiln/kiln/metrics");
+        assertThat(metrics.statusCode()).as(tomcat.describe(metrics)).isEqualTo(200);
+        assertThat(PrometheusText.parse(metrics.body(), false)).extracting(PrometheusText.Sample::name)
+                .contains("kiln_requests_total", "jvm_memory_used_bytes");
+        HttpResponse<String> page = tomcat.get("/kiln/kiln/");
+        assertThat(page.statusCode()).as(tomcat.describe(page)).isEqualTo(200);
+        assertThat(page.body()).contains("<svg").contains("hello.py");
     }
 
     @Test
