@@ -148,9 +148,11 @@ public final class Kiln implements AutoCloseable {
      * folder, the cache and the interpreters scripts run with, or Kiln stops with the fix.
      */
     public void checkScriptUser() {
-        Separation.checkReachable(runner.user(), List.of(host.settings().resolver().root(), cache.root(),
-                runtime.current().dir()), Separation.configuredInterpreters(interpreters, config.interpreters()),
-                namedInterpreters);
+        // an unusable cache is not fatal: scripts run uncached, and the cache's diagnostics say why
+        List<Path> folders = cache.mode() == CacheMode.OFF ? List.of(host.settings().resolver().root())
+                : List.of(host.settings().resolver().root(), cache.root(), runtime.current().dir());
+        Separation.checkReachable(runner.user(), folders, Separation.configuredInterpreters(interpreters,
+                config.interpreters()), namedInterpreters);
     }
 
     /** What a server does once at start: prune the cache, and warm it when the precompile option says so. */

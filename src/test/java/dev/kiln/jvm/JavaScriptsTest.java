@@ -77,12 +77,13 @@ class JavaScriptsTest {
         assertThat(stats.path("compiles").asInt()).as("%s", stats).isEqualTo(1);
         assertThat(stats.path("requests").asInt()).isEqualTo(16);
         assertThat(stats.path("jdk").asText()).isNotEmpty();
-        // private cache: folders 0700, files 0600, and the jar is what runs
+        // Kiln's cache: folders 0750, files 0640, group the script user's (scripts run as another user here),
+        // and the jar is what runs
         Path javaCache = temp.resolve("cache/java");
         try (Stream<Path> all = Files.walk(javaCache)) {
             for (Path p : all.toList()) {
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as("%s", p)
-                        .isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+                        .isEqualTo(Files.isDirectory(p) ? "rwxr-x---" : "rw-r-----");
             }
         }
         try (Stream<Path> all = Files.walk(javaCache)) {
