@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,9 +32,15 @@ final class InterpreterRecords {
         if (Files.exists(file) && Files.readAllLines(file, StandardCharsets.UTF_8).contains(executable.toString())) {
             return;
         }
-        Files.createDirectories(file.getParent());
+        // the cache's modes: readable by the script user's group exactly where the cache folder is
+        boolean shared = Files.getPosixFilePermissions(prefix.getParent()).contains(PosixFilePermission.GROUP_READ);
+        if (!Files.isDirectory(file.getParent())) {
+            Files.createDirectories(file.getParent(), PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString(shared ? "rwxr-x---" : "rwx------")));
+        }
         Files.writeString(file, executable + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(shared ? "rw-r-----" : "rw-------"));
     }
 
     /** The recorded tags, not among {@code live}, whose binaries are all proven missing. */

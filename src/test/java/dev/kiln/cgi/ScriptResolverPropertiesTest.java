@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -45,6 +46,7 @@ class ScriptResolverPropertiesTest {
     @BeforeContainer
     static void tree() throws Exception {
         temp = Files.createTempDirectory("kiln-resolver-");
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x")); // the script user's way in
         Path outside = Files.createDirectories(temp.resolve("outside"));
         String out = "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nOUTSIDE\\n'\n";
         KilnTestServer.writeScript(outside, "secret.sh", out);
