@@ -43,9 +43,9 @@ class ContainerImageIT {
                 "--build-arg", "BASE=localhost/debian:bookworm", "-f", DOCKERFILE.toString(), "-t", IMAGE));
         build.addAll(Podman.LIMITS);
         build.add(".");
-        String previous = Podman.of("image", "inspect", "--format", "{{.Id}}", IMAGE).run().stdout().trim();
+        String previous = imageId();
         Podman.of(build.toArray(String[]::new)).timeout(Duration.ofMinutes(10)).ok();
-        if (!previous.isEmpty()) {
+        if (!previous.isEmpty() && !previous.equals(imageId())) {
             Podman.of("rmi", previous).run(); // the last run's image, untagged now (its shared layers stay cached)
         }
     }
@@ -140,6 +140,10 @@ class ContainerImageIT {
         Matcher uid = Pattern.compile("(?m)^Uid:\\s+(\\d+)").matcher(status);
         assertThat(uid.find()).isTrue();
         return Integer.parseInt(uid.group(1));
+    }
+
+    private static String imageId() throws Exception {
+        return Podman.of("image", "inspect", "--format", "{{.Id}}", IMAGE).run().stdout().trim();
     }
 
     private static String name(String what) {
