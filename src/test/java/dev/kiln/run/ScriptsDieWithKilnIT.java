@@ -43,7 +43,7 @@ class ScriptsDieWithKilnIT {
         HttpClient client = HttpClient.newHttpClient();
         KilnJar kiln = KilnJar.builder().in(dir).args("--scripts", scripts.toString(), "--run-mode", "forkserver").start();
         try {
-            Path pidFile = dir.resolve("py.pid");
+            Path pidFile = KilnTestServer.scriptWritable(dir.resolve("pids")).resolve("py.pid"); // the script user's
             for (String script : new String[] {"hold.sh", "hold.py?" + pidFile}) {
                 client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + kiln.port() + "/cgi-bin/"
                         + script)).build(), HttpResponse.BodyHandlers.discarding());
