@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,6 +45,7 @@ public final class KilnServer implements AutoCloseable {
     private final Optional<ServerConnector> https;
     private final GracefulHandler graceful;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     private KilnServer(Server jetty, ServerConnector connector, Optional<ServerConnector> https,
                        GracefulHandler graceful, Kiln kiln) {
@@ -140,8 +142,12 @@ public final class KilnServer implements AutoCloseable {
         return kiln;
     }
 
+    /** Waits for Jetty to stop and, when a close() stopped it, for close() to finish its last step and line. */
     public void join() throws InterruptedException {
         jetty.join();
+        if (closed.get()) {
+            stopped.await(30, TimeUnit.SECONDS);
+        }
     }
 
     /**
@@ -174,8 +180,12 @@ public final class KilnServer implements AutoCloseable {
                 // every response in flight (a script's, or a 503 for one stopped above) is finished, not cut
                 graceful.shutdown().get(kiln.config().timeouts().killGrace().toMillis() + 5000, TimeUnit.MILLISECONDS);
             } finally {
-                jetty.stop();
-                LOG.info("Kiln stopped in {} ms", (System.nanoTime() - start) / 1_000_000);
+                try {
+                    jetty.stop();
+                    LOG.info("Kiln stopped in {} ms", (System.nanoTime() - start) / 1_000_000);
+                } finally {
+                    stopped.countDown();
+                }
             }
         }
     }

@@ -78,11 +78,17 @@ final class Lifecycle {
 
     private void stop(String signal) {
         LOG.info("{}: shutting down", signal);
-        try {
-            server.close();
-        } catch (Exception e) {
-            LOG.warn("error while stopping: {}", e.toString());
-        }
-        System.exit(0);
+        // not on the signal's own thread, which is a daemon: the JVM would end as soon as Jetty's threads do,
+        // before the shutdown's last steps and lines
+        Thread stopper = new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping: {}", e.toString());
+            }
+            System.exit(0);
+        }, "kiln-stop");
+        stopper.setDaemon(false);
+        stopper.start();
     }
 }

@@ -75,10 +75,11 @@ class LifecycleIT {
         try (KilnJar kiln = start()) {
             CompletableFuture<HttpResponse<String>> slow = running(kiln, "slow.sh");
             kiln.signal("TERM");
-            kiln.await(10_000, "stopping: no new connections; 1 scripts running");
+            assertThat(kiln.await(10_000, "stopping: no new connections; 1 scripts running")).as(kiln.logText())
+                    .hasSize(1);
             Files.createFile(temp.resolve("go"));
             HttpResponse<String> r = slow.get();
-            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.statusCode()).as(kiln.logText()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("slow done\n");
             assertThat(kiln.awaitExit(WAIT)).isZero();
             assertThat(kiln.await(5000, "Kiln stopped in ")).as(kiln.logText()).hasSize(1);
