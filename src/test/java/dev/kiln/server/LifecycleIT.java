@@ -160,7 +160,8 @@ class LifecycleIT {
         CompletableFuture<HttpResponse<String>> answer = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + kiln.port() + "/cgi-bin/" + script)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        Poll.withinMillis(5000).until(script + " running", () -> kiln.status().path("scriptsRunning").asInt(),
+        // its process started, not only its slot taken (runningNow lists started scripts with their pids)
+        Poll.withinMillis(5000).until(script + " running", () -> kiln.status().path("runningNow").size(),
                 n -> n == 1);
         return answer;
     }
