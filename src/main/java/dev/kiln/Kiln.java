@@ -32,7 +32,7 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
 import dev.kiln.jvm.JavaScripts;
 import dev.kiln.metrics.KilnMetrics;
-import dev.kiln.python.ForkExecLauncher;
+import dev.kiln.python.ExecForkServer;
 import dev.kiln.python.ForkServerLauncher;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.InterpreterRegistry;
@@ -44,6 +44,7 @@ import dev.kiln.python.PythonScripts;
 import dev.kiln.python.RuntimeFiles;
 import dev.kiln.python.TrustedCompiles;
 import dev.kiln.run.ExecLauncher;
+import dev.kiln.run.ExecServer;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.RunSettings;
@@ -99,28 +100,26 @@ public final class Kiln implements AutoCloseable {
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.runtime = new RuntimeFiles(cache);
         KilnConfig.Limits limits = config.limits();
+        Map<String, String> kilnEnv = user.kilnSide(scriptEnv);
+        ForkServers.Basis basis = new ForkServers.Basis(cache, runtime, interp.pycValidation(), resolver.root());
+        this.forkServers = new ForkServers(key -> ForkServers.spec(key, basis, kilnEnv, interp.preload()));
         this.runner = new ScriptRunner(new RunSettings(timeouts.timeout(), timeouts.idleTimeout(),
                 timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine(),
                 new ScriptLimits(limits.cpuSeconds(), limits.memory(), limits.processes(), limits.openFiles(),
-                        limits.fileSize(), limits.coreSize())), user);
+                        limits.fileSize(), limits.coreSize())), user, !interp.execServer() ? ExecServer.NONE
+                : new ExecForkServer(forkServers, () -> interpreters.lookup(interp.python())
+                        .map(PythonInterpreter::executable)));
         this.compiles = new TrustedCompiles(this::precompiler, user.switches());
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
-                config.interpreters().pycValidation(), resolver.root(), compiles);
-        Map<String, String> kilnEnv = user.kilnSide(scriptEnv);
+                interp.pycValidation(), resolver.root(), compiles);
         Map<String, String> forkEnv = ForkServers.startEnvironment(kilnEnv, cache.prefix(), CacheMode.RW);
-        this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, kilnEnv,
-                config.interpreters().preload()));
-        boolean fork = config.interpreters().runMode() == RunMode.FORKSERVER;
-        this.python = new PythonScripts(interpreters, config.interpreters().python(), py -> fork
+        boolean fork = interp.runMode() == RunMode.FORKSERVER;
+        this.python = new PythonScripts(interpreters, interp.python(), py -> fork
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
         this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), interp.javaStartupCache(),
                 resolver.root(), timeouts.timeout());
         Launcher exec = new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache));
-        if (interp.execServer()) {
-            exec = new ForkExecLauncher(exec, runner, forkServers,
-                    () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
-        }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
                 List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(), resolver.root(),
                 config.privileges().allowWritableScripts());

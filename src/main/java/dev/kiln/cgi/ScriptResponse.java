@@ -108,10 +108,10 @@ final class ScriptResponse {
             return; // the container has failed the exchange already
         }
         String why = null;
-        if (stop != null) {
+        if (stop != null && !proc.outputWhole()) {
             why = "killed after " + proc.elapsedMillis() + " ms: " + ScriptProcess.describe(stop)
                     + "; fix: raise timeout/idle-timeout if the script needs longer";
-        } else if (exit > 128 && !proc.killedLingering()) {
+        } else if (exit > 128 && !proc.outputWhole()) {
             why = "the script died by signal " + (exit - 128) + " (or exited with status " + exit + ")";
         } else if (shortOfLength) {
             why = "the script's output ended before its Content-Length; fix: send the body's length";

@@ -64,7 +64,7 @@ public record KilnConfig(
      * @param executable       interpreter command for scripts without shebang that are not .py; empty refuses them
      * @param precompile       warm the cache in the background at start
      * @param preload          modules each fork-server imports once, in order
-     * @param execServer       scripts that are not Python start from a resident fork-server
+     * @param execServer       exec'd scripts start from a resident fork-server ({@link dev.kiln.run.ExecServer})
      */
     public record Interpreters(String python, String java, boolean javaStartupCache, List<String> executable,
                                PycValidation pycValidation, boolean precompile, RunMode runMode, List<String> preload,

@@ -95,8 +95,9 @@ public enum Option {
     PRECOMPILE("precompile", "BOOL", "false", "Warm the cache in the background at start, so no request pays."),
     RUN_MODE("run-mode", "MODE", "forkserver",
             "How Python scripts start: classic (a fresh interpreter each) or forkserver (forked from a warm one)."),
-    EXEC_SERVER("exec-server", "BOOL", "true", "Start scripts that are not Python from a resident fork-server, as "
-            + "mod_cgid does (saves an exec per request); false: from Kiln itself."),
+    EXEC_SERVER("exec-server", "BOOL", "true", "Start exec'd scripts (classic-mode Python, shell and "
+            + "other scripts, Java) from a resident fork-server, as mod_cgid does (saves four execs per request); "
+            + "false: from Kiln itself."),
     PRELOAD("preload", "MODULES", "os,sys,io,re,json,html,datetime,urllib.parse,http.cookies,email.message",
             "Modules a fork-server imports once (comma-separated); the scripts folder's own modules may be added."),
     CMD_LINE_ARGS("enable-cmd-line-arguments", "BOOL", "false",

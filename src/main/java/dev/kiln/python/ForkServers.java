@@ -16,7 +16,9 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
+import dev.kiln.config.PycValidation;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
 
@@ -58,6 +60,10 @@ public final class ForkServers implements AutoCloseable {
         }
     }
 
+    /** What every fork-server runs on: Kiln's runtime files, the cache, its validation, the scripts folder. */
+    public record Basis(BytecodeCache cache, RuntimeFiles files, PycValidation validation, Path scriptsRoot) {
+    }
+
     /** What the status shows: one entry per key that has had a fork-server. */
     public record Entry(String interpreter, Optional<ForkServer.Status> server, int restarts, boolean classicNow,
                         String lastFailure) {
@@ -87,12 +93,11 @@ public final class ForkServers implements AutoCloseable {
     }
 
     /** How to start the fork-server of {@code key}: Kiln's runtime files, the cache in its mode, the preload list. */
-    public static ForkServerSpec spec(Key key, PythonLauncher.Setup setup, Map<String, String> scriptEnv,
-                                      List<String> preload) {
-        Map<String, String> env = startEnvironment(scriptEnv, setup.cache().prefix(), key.cache());
-        return new ForkServerSpec(key.python(), key.flags(), env, setup.runtime().current().dir(),
-                key.cache().word(), setup.validation().word(), setup.scriptsRoot(), key.exec() ? List.of() : preload,
-                START_TIMEOUT);
+    public static ForkServerSpec spec(Key key, Basis basis, Map<String, String> scriptEnv, List<String> preload) {
+        Map<String, String> env = startEnvironment(scriptEnv, basis.cache().prefix(), key.cache());
+        return new ForkServerSpec(key.python(), key.flags(), env, basis.files().current().dir(),
+                key.cache().word(), basis.validation().word(), basis.scriptsRoot(),
+                key.exec() ? List.of() : preload, START_TIMEOUT);
     }
 
     /** The running fork-server for {@code key}, started when needed; empty while that key runs classic. */

@@ -45,7 +45,8 @@ public final class ScriptProcess implements AutoCloseable {
     private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
-    private volatile boolean killedLingering;
+    private volatile boolean killedAfterOutput;
+    private volatile boolean outputEndedFirst;
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, Cage cage, ScriptRunner runner) {
         this.process = process;
@@ -207,10 +208,11 @@ public final class ScriptProcess implements AutoCloseable {
 
     /** Waits for the script to exit after its stdout closed, then for its stderr; -1 if it had to be killed. */
     public int awaitExit() throws InterruptedException {
+        outputEndedFirst = stop.get() == null; // its stdout ended before a timeout, its client or the server
         long graceNanos = settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1);
         if (!process.waitFor(settings.stderrTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
             // stdout is closed but the script lingers: it cannot send anything more
-            killedLingering = true;
+            killedAfterOutput = true;
             signaller.signal(pgid, "KILL");
             if (!process.waitFor(graceNanos, TimeUnit.NANOSECONDS)) {
                 process.destroyForcibly();
@@ -240,9 +242,9 @@ public final class ScriptProcess implements AutoCloseable {
         return stderrPump.takeHeld();
     }
 
-    /** Whether Kiln killed the script for lingering after its stdout closed: its output was whole. */
-    public boolean killedLingering() {
-        return killedLingering;
+    /** Whether what it sent is whole though it was ended: killed lingering, or stopped after its stdout ended. */
+    public boolean outputWhole() {
+        return killedAfterOutput || outputEndedFirst && stop.get() != null;
     }
 
     public boolean stdinBrokenByScript() {

@@ -43,6 +43,7 @@ public final class ScriptRunner implements AutoCloseable {
 
     private volatile RunSettings settings;
     private final ScriptUser user;
+    private final ExecServer execServer;
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
     private final ProcessGroupSignaller signaller = new ProcessGroupSignaller();
@@ -55,9 +56,13 @@ public final class ScriptRunner implements AutoCloseable {
     // the child ends, and a request thread may end while its script still runs.
     private final ExecutorService execThread = Executors.newSingleThreadExecutor(daemon("kiln-exec"));
 
-    /** @param user who every script runs as */
-    public ScriptRunner(RunSettings settings, ScriptUser user) {
+    /**
+     * @param user       who every script runs as
+     * @param execServer what starts exec'd scripts, or {@link ExecServer#NONE}
+     */
+    public ScriptRunner(RunSettings settings, ScriptUser user, ExecServer execServer) {
         this.settings = settings;
+        this.execServer = execServer;
         for (ScriptProcess.Stop s : ScriptProcess.Stop.values()) {
             stops.put(s, new LongAdder());
         }
@@ -85,16 +90,26 @@ public final class ScriptRunner implements AutoCloseable {
         this.settings = next;
     }
 
-    /** Starts {@code launch} by exec, as the leader of its own session and process group. */
-
     public ScriptUser user() {
         return user;
     }
 
-    /** Starts {@code launch} by exec, as the script user, the leader of its own session and process group. */
+    /**
+     * Starts {@code launch} by exec, as the script user, the leader of its own session and process group, in its
+     * cgroup and under its limits: through the exec server when there is one, else from the JVM behind a prefix
+     * that does each of those steps.
+     */
     ScriptProcess exec(ExecLaunch launch, Map<String, String> env, Path workDir, String logName)
             throws IOException {
         Cage cage = cage();
+        if (launch.argv().get(0).startsWith("/")) { // a bare name (the executable option) is looked up on PATH
+            Map<String, String> confined = new HashMap<>(env);
+            confined.putAll(confinement(cage));
+            Optional<ChildProcess> child = execServer.start(launch.argv(), confined, workDir, user, logName);
+            if (child.isPresent()) {
+                return track(child.get(), logName, launch.stderr(), cage);
+            }
+        }
         List<String> cmd = new ArrayList<>();
         List<String> rlimits = settings.limits().prlimitOptions();
         if (!rlimits.isEmpty()) {
