@@ -51,6 +51,7 @@ public final class RequestCgroups implements AutoCloseable {
                         + "in a delegated cgroup (systemd Delegate=yes)");
                 return Optional.empty();
             }
+            removeStale(parent.get());
             Path base = Files.createDirectory(parent.get().resolve(name));
             if (Files.exists(base.resolve("cgroup.subtree_control"))) {
                 Files.writeString(base.resolve("cgroup.subtree_control"), "+pids");
@@ -64,6 +65,25 @@ public final class RequestCgroups implements AutoCloseable {
             LOG.warn("cannot make cgroups for scripts ({}): rlimit-nproc is not enforced; fix: run Kiln as root or in "
                     + "a delegated cgroup (systemd Delegate=yes)", e.toString());
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Kills what is left in the cgroups of Kilns that are gone and removes them: one killed before its guard could
+     * clean up (both killed at once, as a container's stop does) would leave them behind for good.
+     */
+    private static void removeStale(Path parent) throws IOException {
+        List<Path> stale;
+        try (var dirs = Files.list(parent)) {
+            stale = dirs.filter(d -> d.getFileName().toString().matches("kiln-[0-9]+-[0-9]+") && Files.isDirectory(d)
+                    && ProcessHandle.of(Long.parseLong(d.getFileName().toString().split("-")[1])).isEmpty()).toList();
+        }
+        for (Path dir : stale) {
+            try (var requests = Files.list(dir)) {
+                requests.filter(Files::isDirectory).map(Cage::new).forEach(Cage::close);
+            }
+            Files.deleteIfExists(dir);
+            LOG.info("removed {}: the script cgroups of a Kiln that is gone", dir);
         }
     }
 
