@@ -42,6 +42,7 @@ public final class ScriptRunner implements AutoCloseable {
     private static final long SWEEP_MILLIS = 50;
 
     private volatile RunSettings settings;
+    private volatile boolean closing;
     private final ScriptUser user;
     private final ExecutorService pumps;
     private final ScheduledExecutorService timer;
@@ -127,8 +128,14 @@ public final class ScriptRunner implements AutoCloseable {
         }
     }
 
-    /** A new cgroup for one request where Kiln has them, else {@link Cage#NONE}. */
+    /**
+     * A new cgroup for one request where Kiln has them, else {@link Cage#NONE}; every launcher asks for one
+     * first, so once Kiln is stopping no script starts ({@link KilnStoppingException}).
+     */
     public Cage cage() throws IOException {
+        if (closing) {
+            throw new KilnStoppingException();
+        }
         return cgroups.isPresent() ? cgroups.get().create(settings.limits().processes()) : Cage.NONE;
     }
 
@@ -149,7 +156,11 @@ public final class ScriptRunner implements AutoCloseable {
      * and its cgroup when it exits. For launchers that start processes their own way (a fork-server).
      */
     public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr, Cage cage) {
-        return new ScriptProcess(child, logName, stderr, cage, this);
+        ScriptProcess p = new ScriptProcess(child, logName, stderr, cage, this);
+        if (closing) {
+            p.stop(ScriptProcess.Stop.SERVER_STOPPING); // started while close() went through live: stopped here
+        }
+        return p;
     }
 
     /** Once a script itself has exited: kills what it left in its cgroup, and says which limit ended it. */
@@ -218,6 +229,7 @@ public final class ScriptRunner implements AutoCloseable {
     /** Stops every running script (SIGTERM, SIGKILL after the grace period), then the shared threads. */
     @Override
     public void close() {
+        closing = true;
         for (ScriptProcess p : live) {
             p.stop(ScriptProcess.Stop.SERVER_STOPPING);
         }
