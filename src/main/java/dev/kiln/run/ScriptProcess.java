@@ -42,6 +42,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
+    private final OomKills.Count oomAtStart;
     private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
@@ -54,6 +55,7 @@ public final class ScriptProcess implements AutoCloseable {
         this.logName = logName;
         this.runner = runner;
         this.settings = runner.settings();
+        this.oomAtStart = runner.oomKills().now();
         this.signaller = runner.signaller();
         this.stdout = new WatchedStream(process.stdout(), startNanos);
         Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
@@ -136,11 +138,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
     }
 
-    /**
-     * Done once the body pump has let go of the request stream. The container recycles the request when the
-     * request's thread returns, so that thread waits for this; with the script gone, only a client that stalls
-     * mid-upload keeps it waiting, and no slot is held meanwhile.
-     */
+    /** Done once the body pump let go of the request stream, which the container recycles once the request ends. */
     public CompletableFuture<Void> stdinDone() {
         return stdinDone;
     }
@@ -238,6 +236,12 @@ public final class ScriptProcess implements AutoCloseable {
     /** The script failed before its headers: the stderr held back (after {@link #awaitExit()}, all of it). */
     public List<String> heldStderr() {
         return stderrPump.takeHeld();
+    }
+
+    /** Who sent the SIGKILL that ended the script (exit 137) when no stop of Kiln's did, and the fix. */
+    public String sigkillCause() {
+        return killedLingering ? "by Kiln: it ran on after its output ended (stderr-timeout)"
+                : runner.oomKills().cause(oomAtStart, elapsedMillis(), settings.limits());
     }
 
     /** Whether Kiln killed the script for lingering after its stdout closed: its output was whole. */

@@ -51,6 +51,7 @@ public final class ScriptRunner implements AutoCloseable {
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
     private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
     private final LongAdder kills = new LongAdder();
+    private final OomKills oomKills = OomKills.ofThisProcess();
     private final Optional<RequestCgroups> cgroups;
     // One long-lived thread starts every exec'd script: a parent-death signal fires when the thread that forked
     // the child ends, and a request thread may end while its script still runs.
@@ -177,6 +178,10 @@ public final class ScriptRunner implements AutoCloseable {
 
     ScheduledExecutorService timer() {
         return timer;
+    }
+
+    OomKills oomKills() {
+        return oomKills;
     }
 
     ProcessGroupSignaller signaller() {
