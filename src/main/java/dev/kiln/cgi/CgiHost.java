@@ -16,6 +16,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.kiln.run.KilnStoppingException;
 import dev.kiln.run.Launcher;
 import dev.kiln.run.RunLimiter;
 import dev.kiln.run.ScriptNotStartedException;
@@ -157,6 +158,12 @@ public final class CgiHost {
         ScriptProcess proc;
         try {
             proc = launch.start(env, script.file().getParent(), logName(script));
+        } catch (KilnStoppingException e) {
+            slot.close();
+            LOG.info("{} {}: 503, {}", req.getMethod(), req.getRequestURI(), e.getMessage());
+            resp.setHeader("Retry-After", Long.toString(s.limiter().retryAfterSeconds()));
+            ErrorPage.send(resp, 503, req.getRequestURI());
+            return null;
         } catch (ScriptNotStartedException e) {
             slot.close();
             LOG.warn("{} {}: 500, {}", req.getMethod(), req.getRequestURI(), e.getMessage());

@@ -26,6 +26,7 @@ import dev.kiln.run.ScriptProcess;
  */
 final class ScriptResponse {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
+    private static final int SIGKILLED = 128 + 9;
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "transfer-encoding", "keep-alive",
             "upgrade", "proxy-connection", "te", "trailer");
 
@@ -109,8 +110,10 @@ final class ScriptResponse {
         }
         String why = null;
         if (stop != null && !proc.outputWhole()) {
-            why = "killed after " + proc.elapsedMillis() + " ms: " + ScriptProcess.describe(stop)
+            why = "killed after " + proc.elapsedMillis() + " ms: " + stop.description
                     + "; fix: raise timeout/idle-timeout if the script needs longer";
+        } else if (exit == SIGKILLED && !proc.outputWhole()) {
+            why = "the script was killed by SIGKILL, " + proc.sigkillCause();
         } else if (exit > 128 && !proc.outputWhole()) {
             why = "the script died by signal " + (exit - 128) + " (or exited with status " + exit + ")";
         } else if (shortOfLength) {
@@ -141,7 +144,7 @@ final class ScriptResponse {
         if (stop == ScriptProcess.Stop.IDLE_TIMEOUT || stop == ScriptProcess.Stop.TOTAL_TIMEOUT) {
             LOG.warn("{} {}: 504, killed after {} ms: {}; fix: make the script answer sooner, or raise "
                     + "timeout/idle-timeout", req.getMethod(), requestPath, proc.elapsedMillis(),
-                    ScriptProcess.describe(stop));
+                    stop.description);
             ErrorPage.send(resp, 504, requestPath);
             return;
         }
@@ -159,8 +162,10 @@ final class ScriptResponse {
         List<String> held = proc.heldStderr();
         String stderr = held.isEmpty() && !proc.stderrTail().isEmpty() ? "(logged above)"
                 : held.isEmpty() ? "(empty)" : String.join(" | ", held);
-        LOG.warn("{} {}: 500, script exited with status {} before sending its headers ({} bytes of output); "
-                        + "stderr: {}", req.getMethod(), requestPath, exit, bytesRead, stderr);
+        boolean killed = exit == SIGKILLED;
+        LOG.warn("{} {}: 500, script {} before sending its headers ({} bytes of output){}; stderr: {}",
+                req.getMethod(), requestPath, killed ? "was killed by SIGKILL" : "exited with status " + exit,
+                bytesRead, killed ? ", " + proc.sigkillCause() : "", stderr);
         ErrorPage.send(resp, 500, requestPath);
     }
 

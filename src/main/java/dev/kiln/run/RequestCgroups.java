@@ -46,9 +46,10 @@ public final class RequestCgroups implements AutoCloseable {
         try {
             Optional<Path> parent = pidsParent();
             if (parent.isEmpty()) {
-                LOG.warn("no cgroup pids controller is delegated to Kiln: rlimit-nproc is not enforced and a script "
-                        + "that leaves its session is found by its process group only; fix: run Kiln as root or "
-                        + "in a delegated cgroup (systemd Delegate=yes)");
+                LOG.warn("no cgroup pids controller is delegated to Kiln: rlimit-nproc is not enforced and, in "
+                        + "classic mode, a script that leaves its session is not found at request end (fork-server "
+                        + "mode finds it as subreaper); fix: run Kiln as root or in a delegated cgroup (systemd "
+                        + "Delegate=yes)");
                 return Optional.empty();
             }
             removeStale(parent.get());

@@ -27,8 +27,17 @@ import org.slf4j.MDC;
 public final class ScriptProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
 
-    /** Why Kiln stopped a script, if it did. */
-    public enum Stop { IDLE_TIMEOUT, TOTAL_TIMEOUT, CLIENT_GONE, SERVER_STOPPING }
+    /** Why Kiln stopped a script, if it did, in the words of its log line. */
+    public enum Stop {
+        IDLE_TIMEOUT("no output within the idle timeout"), TOTAL_TIMEOUT("ran longer than the timeout"),
+        CLIENT_GONE("the client went away"), SERVER_STOPPING("the server is stopping");
+
+        public final String description;
+
+        Stop(String description) {
+            this.description = description;
+        }
+    }
 
     private final ChildProcess process;
     private final long pgid;
@@ -42,6 +51,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
+    private final OomKills.Count oomAtStart;
     private final WatchedStream stdout;
     private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
@@ -55,6 +65,7 @@ public final class ScriptProcess implements AutoCloseable {
         this.logName = logName;
         this.runner = runner;
         this.settings = runner.settings();
+        this.oomAtStart = runner.oomKills().now();
         this.signaller = runner.signaller();
         this.stdout = new WatchedStream(process.stdout(), startNanos);
         Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
@@ -68,8 +79,7 @@ public final class ScriptProcess implements AutoCloseable {
         process.onExit(() -> {
             signaller.signal(pgid, "KILL");
             runner.live().remove(this);
-            runner.pumps().execute(() -> runner.ended(logName.substring("kiln.script.".length()), cage,
-                    process.exitValue()));
+            runner.pumps().execute(() -> runner.ended(script(), cage, process.exitValue()));
         }, runner.pumps());
     }
 
@@ -137,11 +147,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
     }
 
-    /**
-     * Done once the body pump has let go of the request stream. The container recycles the request when the
-     * request's thread returns, so that thread waits for this; with the script gone, only a client that stalls
-     * mid-upload keeps it waiting, and no slot is held meanwhile.
-     */
+    /** Done once the body pump let go of the request stream, which the container recycles once the request ends. */
     public CompletableFuture<Void> stdinDone() {
         return stdinDone;
     }
@@ -177,7 +183,7 @@ public final class ScriptProcess implements AutoCloseable {
         }
         runner.stopped(reason);
         // the timer thread stops scripts too: the line still names the request
-        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}", script(), pgid, describe(reason)));
+        LogContext.with(context, () -> LOG.info("stopping {} (pid {}): {}", script(), pgid, reason.description));
         signaller.signal(pgid, "TERM");
         runner.timer().schedule(() -> {
             if (process.isAlive()) {
@@ -187,7 +193,6 @@ public final class ScriptProcess implements AutoCloseable {
         }, settings.killGrace().toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Waits up to {@code nanos} for the script itself to exit. */
     boolean waitForExit(long nanos) throws InterruptedException {
         return process.waitFor(nanos, TimeUnit.NANOSECONDS);
     }
@@ -195,15 +200,6 @@ public final class ScriptProcess implements AutoCloseable {
     /** Why Kiln stopped the script, or null if it did not. */
     public Stop stopReason() {
         return stop.get();
-    }
-
-    public static String describe(Stop reason) {
-        return switch (reason) {
-            case IDLE_TIMEOUT -> "no output within the idle timeout";
-            case TOTAL_TIMEOUT -> "ran longer than the timeout";
-            case CLIENT_GONE -> "the client went away";
-            case SERVER_STOPPING -> "the server is stopping";
-        };
     }
 
     /** Waits for the script to exit after its stdout closed, then for its stderr; -1 if it had to be killed. */
@@ -240,6 +236,12 @@ public final class ScriptProcess implements AutoCloseable {
     /** The script failed before its headers: the stderr held back (after {@link #awaitExit()}, all of it). */
     public List<String> heldStderr() {
         return stderrPump.takeHeld();
+    }
+
+    /** Who sent the SIGKILL that ended the script (exit 137) when no stop of Kiln's did, and the fix. */
+    public String sigkillCause() {
+        return killedAfterOutput ? "by Kiln: it ran on after its output ended (stderr-timeout)"
+                : runner.oomKills().cause(oomAtStart, elapsedMillis(), settings.limits());
     }
 
     /** Whether what it sent is whole though it was ended: killed lingering, or stopped after its stdout ended. */

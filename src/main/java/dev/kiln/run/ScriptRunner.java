@@ -42,6 +42,7 @@ public final class ScriptRunner implements AutoCloseable {
     private static final long SWEEP_MILLIS = 50;
 
     private volatile RunSettings settings;
+    private volatile boolean closing;
     private final ScriptUser user;
     private final ExecServer execServer;
     private final ExecutorService pumps;
@@ -51,6 +52,7 @@ public final class ScriptRunner implements AutoCloseable {
     private final Set<ScriptProcess> live = ConcurrentHashMap.newKeySet();
     private final Map<ScriptProcess.Stop, LongAdder> stops = new EnumMap<>(ScriptProcess.Stop.class);
     private final LongAdder kills = new LongAdder();
+    private final OomKills oomKills = OomKills.ofThisProcess();
     private final Optional<RequestCgroups> cgroups;
     // One long-lived thread starts every exec'd script: a parent-death signal fires when the thread that forked
     // the child ends, and a request thread may end while its script still runs.
@@ -142,8 +144,14 @@ public final class ScriptRunner implements AutoCloseable {
         }
     }
 
-    /** A new cgroup for one request where Kiln has them, else {@link Cage#NONE}. */
+    /**
+     * A new cgroup for one request where Kiln has them, else {@link Cage#NONE}; every launcher asks for one
+     * first, so once Kiln is stopping no script starts ({@link KilnStoppingException}).
+     */
     public Cage cage() throws IOException {
+        if (closing) {
+            throw new KilnStoppingException();
+        }
         return cgroups.isPresent() ? cgroups.get().create(settings.limits().processes()) : Cage.NONE;
     }
 
@@ -164,7 +172,11 @@ public final class ScriptRunner implements AutoCloseable {
      * and its cgroup when it exits. For launchers that start processes their own way (a fork-server).
      */
     public ScriptProcess track(ChildProcess child, String logName, StderrFilter stderr, Cage cage) {
-        return new ScriptProcess(child, logName, stderr, cage, this);
+        ScriptProcess p = new ScriptProcess(child, logName, stderr, cage, this);
+        if (closing) {
+            p.stop(ScriptProcess.Stop.SERVER_STOPPING); // started while close() went through live: stopped here
+        }
+        return p;
     }
 
     /** Once a script itself has exited: kills what it left in its cgroup, and says which limit ended it. */
@@ -181,6 +193,10 @@ public final class ScriptRunner implements AutoCloseable {
 
     ScheduledExecutorService timer() {
         return timer;
+    }
+
+    OomKills oomKills() {
+        return oomKills;
     }
 
     ProcessGroupSignaller signaller() {
@@ -233,6 +249,7 @@ public final class ScriptRunner implements AutoCloseable {
     /** Stops every running script (SIGTERM, SIGKILL after the grace period), then the shared threads. */
     @Override
     public void close() {
+        closing = true;
         for (ScriptProcess p : live) {
             p.stop(ScriptProcess.Stop.SERVER_STOPPING);
         }

@@ -235,13 +235,16 @@ def _set_environ(env):
         time.tzset()
 
 
-def become(request, env, keep, drop, selector, boot):
+def become(request, env, keep, drop, selector, boot, subreaper):
     # Turn this freshly forked child into the request's `python kiln_boot.py`.
     # keep: (stdin+stderr socket, stdout socket); drop: the fork-server's own
-    # sockets. Returns the function that runs the script.
+    # sockets; subreaper: makes this process one (kiln_forkloop.py), so the
+    # script's orphans stay its children while it runs. Returns the function
+    # that runs the script.
     uid, gid, groups, run, cwd, argv = request
     procs, rlimits = env.pop(b'KILN_CGROUP', None), env.pop(b'KILN_RLIMITS', None)
     os.setsid()
+    subreaper()
     for sig, handler in _fresh['signals'].items():
         _signal.signal(sig, handler)
     _signal.set_wakeup_fd(-1)

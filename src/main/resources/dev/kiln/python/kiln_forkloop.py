@@ -15,6 +15,19 @@ _HEADER = 16
 _MAX_REQUEST = 1 << 20
 _SIGNALS = kiln_forkchild.SERVER_SIGNALS
 _PEERCRED = getattr(socket, 'SO_PEERCRED', None)     # Linux: (pid, uid, gid) of the peer
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _subreaper():
+    # prctl(PR_SET_CHILD_SUBREAPER, 1) for the calling process, returning whether it took. A subreaper gets
+    # its descendants' orphans as children instead of init: a script's daemon (double fork, setsid) cannot
+    # leave the tree, with or without a cgroup per request.
+    try:
+        import ctypes
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        return lambda: False
+    return lambda: prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 class _Conn:
@@ -29,6 +42,10 @@ class Server:
     def __init__(self, directory, lines, boot):
         self.boot = boot
         self.kiln = os.getppid()
+        # The fork-server and each child are subreapers: while a script runs its orphans are its own children;
+        # once it has exited they are the fork-server's, which kills every child that is not a request's.
+        self.subreaper = _subreaper()
+        self.reaps_orphans = self.subreaper()
         self.directory = directory
         self.path = os.path.join(directory, 'fork.sock')
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -200,7 +217,7 @@ class Server:
             keep = (c.sock, out.sock)
             drop = [s for s in self.conns if s not in keep]
             drop += [self.listener, self.wake_r, self.wake_w] + ([self.control] if self.control else [])
-            self.child = (request, env, keep, drop, self.sel, self.boot)
+            self.child = (request, env, keep, drop, self.sel, self.boot, self.subreaper)
             return
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         self.children[pid] = rid
@@ -224,16 +241,37 @@ class Server:
         c.sock.close()
 
     def _reap(self):
-        while self.children:
+        reaped = False
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
-            code = os.waitstatus_to_exitcode(status)
-            rid = self.children.pop(pid, 0)
-            self._send(b'exited %d %d %d\n' % (rid, pid, code if code >= 0 else 128 - code))
+                break
+            reaped = True
+            rid = self.children.pop(pid, None)
+            if rid is not None:         # else an orphan of an ended script, killed below
+                code = os.waitstatus_to_exitcode(status)
+                self._send(b'exited %d %d %d\n' % (rid, pid, code if code >= 0 else 128 - code))
+        if reaped and self.reaps_orphans:
+            self._kill_orphans()
+
+    def _kill_orphans(self):
+        # Once a script has exited, what it left running is reparented here (each child is a subreaper while
+        # it runs, so nothing of a running script's lands here). Killing one reparents its own children here
+        # in turn; its reaping brings them to this scan.
+        try:
+            with open('/proc/self/task/%d/children' % os.getpid(), 'rb') as f:
+                pids = [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            return
+        for pid in pids:
+            if pid not in self.children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _send(self, line):
         self.out += line

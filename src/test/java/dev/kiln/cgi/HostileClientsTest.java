@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,14 @@ import dev.kiln.testing.Poll;
 class HostileClientsTest {
     private static final int EACH = 500;
     private static final long WINDOW_MILLIS = 8_000;
+    /** Clients of each kind opened at once: their 2 x 25 scripts run within queue-timeout even on a loaded machine. */
+    private static final int BATCH = 25;
+    /**
+     * What this test itself can put on the run queue: up to max-concurrent scripts (8 by default) and a few
+     * threads of Kiln's and of its own client. A 1-minute load average above that plus the cores means other
+     * work on the machine had the CPUs.
+     */
+    private static final double OWN_LOAD = 10;
 
     @Test
     void fiveHundredOfEachKindDoNotStarveNormalRequests(@TempDir Path dir) throws Exception {
@@ -50,17 +59,25 @@ class HostileClientsTest {
                 // a machine with two cores running out of CPU for 1,000 scripts at once
                 RunLimiter limiter = kiln.kiln().host().settings().limiter();
                 long started = System.nanoTime();
-                for (int batch = 0; batch < EACH / 50; batch++) {
+                // the client's and Kiln's first request are the test's own warm-up (class loading, the exec
+                // fork-server's start: 0.8-2.8 s measured at load 20-30), not part of the attack
+                assertThat(kiln.get("/cgi-bin/quick.sh").body()).isEqualTo("quick\n");
+                for (int batch = 0; batch < EACH / BATCH; batch++) {
                     Poll.withinMillis(10_000).until("the batch's scripts ran", () -> limiter.waiting() == 0
                             && limiter.running() < limiter.maxRunning());
-                    for (int i = 0; i < 50; i++) {
+                    for (int i = 0; i < BATCH; i++) {
                         idle.add(open(kiln, 0, "POST /cgi-bin/quick.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
                         trickling.add(open(kiln, 0, "POST /cgi-bin/quick.sh HTTP/1.1\r\nHost: x\r\n"
                                 + "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n"));
                         deaf.add(open(kiln, 2048, "GET /cgi-bin/big.sh HTTP/1.1\r\nHost: x\r\n\r\n"));
                     }
                 }
+                // the last batch's scripts too: else the first normal requests queue behind 100 scripts for the 8
+                // slots (0.8-2 s measured), which is capacity, not slow clients
+                Poll.withinMillis(10_000).until("the last batch's scripts ran", () -> limiter.waiting() == 0
+                        && limiter.running() < limiter.maxRunning());
                 long ramped = System.nanoTime();
+                String loadBefore = loadAverage();
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WINDOW_MILLIS);
                 while (System.nanoTime() < end) {
                     for (Socket s : trickling) {
@@ -69,20 +86,27 @@ class HostileClientsTest {
                     timed(kiln, normal, millis);
                     Thread.sleep(200);
                 }
+                String loadAfter = loadAverage();
                 long rampMillis = TimeUnit.NANOSECONDS.toMillis(ramped - started);
                 Map<String, Integer> idleAnswers = heads(idle);
-                System.out.printf("hostile clients: %d idle bodies %s, %d trickling uploads, %d deaf readers; "
-                                + "%d normal requests %s, ms %s; Kiln threads %d; ramp %d ms%n", EACH, idleAnswers, EACH,
-                        EACH, millis.size(), normal, millis.stream().sorted().toList(),
-                        kilnThreads(), rampMillis);
-                assertThat(normal).as("normal requests during the attack").containsOnlyKeys("200");
-                // under 1 s each on a quiet machine; a starved server shows as 10 s and more, or 503. The bound
-                // at the tail leaves room for a CI machine that other work shares.
                 List<Long> sorted = millis.stream().sorted().toList();
-                assertThat(sorted.get(sorted.size() * 9 / 10)).as("90%% of normal requests within 1 s: %s", sorted)
-                        .isLessThan(1000);
-                assertThat(sorted.get(sorted.size() - 1)).as("every normal request within 5 s: %s", sorted)
-                        .isLessThan(5000);
+                long max = sorted.get(sorted.size() - 1);
+                System.out.printf("hostile clients: %d idle bodies %s, %d trickling uploads, %d deaf readers; "
+                                + "%d normal requests %s, max %d ms, p99 %d ms, p90 %d ms, in order %s; Kiln threads %d; "
+                                + "ramp %d ms; load average %s -> %s on %d cores%n", EACH, idleAnswers, EACH, EACH,
+                        millis.size(), normal, max, sorted.get(sorted.size() * 99 / 100),
+                        sorted.get(sorted.size() * 9 / 10), millis, kilnThreads(), rampMillis, loadBefore, loadAfter,
+                        Runtime.getRuntime().availableProcessors());
+                assertThat(normal).as("normal requests during the attack").containsOnlyKeys("200");
+                // Every normal request within 1 s, the target; a starved server shows as 10 s and more, or
+                // 503. The one allowance is for the shared test machine, and only when it is measured: with the
+                // 1-minute load average past what this test puts on the run queue plus the cores, other work had
+                // the CPUs (unattacked, a normal request then takes 20-160 ms at load 29 on 2 cores, and up to
+                // seconds when its fork lands behind 30 runnable processes), so the bound is 5 s.
+                double load = Double.parseDouble(loadAfter.split(" ")[0]);
+                boolean shared = load > OWN_LOAD + Runtime.getRuntime().availableProcessors();
+                assertThat(max).as("every normal request within %d s (load average %s): %s", shared ? 5 : 1, loadAfter,
+                        sorted).isLessThan(shared ? 5000 : 1000);
                 assertThat(idleAnswers.getOrDefault("200", 0)).as("idle-body clients get their answers %s", idleAnswers)
                         .isGreaterThan(EACH * 9 / 10);
             } finally {
@@ -137,6 +161,10 @@ class HostileClientsTest {
             counts.merge(status, 1, Integer::sum);
         }
         return new TreeMap<>(counts);
+    }
+
+    private static String loadAverage() throws IOException {
+        return Files.readString(Path.of("/proc/loadavg")).trim();
     }
 
     private static long kilnThreads() {

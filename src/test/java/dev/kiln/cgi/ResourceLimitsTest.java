@@ -2,12 +2,15 @@ package dev.kiln.cgi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
@@ -16,12 +19,14 @@ import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 
 import dev.kiln.testing.KilnTestServer;
 import dev.kiln.testing.LogCapture;
+import dev.kiln.testing.Poll;
 import dev.kiln.testing.ProcScan;
 
 /**
  * Resource limits in both run modes, Python and shell alike: a fork bomb stops at rlimit-nproc, a 4 GiB allocation
  * fails, an endless loop ends at rlimit-cpu, a file stops growing at rlimit-fsize, and no core is dumped. Each
- * script is bounded on its own too, so a broken limit fails the test instead of the machine.
+ * script is bounded on its own too, so a broken limit fails the test instead of the machine. A script killed by
+ * SIGKILL (exit 137) is logged with who killed it, when Kiln can tell: the OOM killer, or not Kiln at all.
  */
 class ResourceLimitsTest extends LimitsFixture {
     static final int NPROC = 12;
@@ -146,5 +151,62 @@ class ResourceLimitsTest extends LimitsFixture {
         HttpResponse<String> r = tight.get("/cgi-bin/limits/fill.py?" + py);
         assertThat(r.body()).isEqualTo("File too large\n");
         assertThat(Files.size(py)).isLessThanOrEqualTo(1 << 20);
+    }
+
+    @Test
+    void aScriptThatKillsItselfIsNotBlamedOnKilnOrMemory() throws Exception {
+        tight.script("limits/suicide.sh", "#!/bin/sh\nkill -9 $$\n");
+        tight.script("limits/suicide-late.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\npart\\n'\n"
+                + "sleep 0.2\nkill -9 $$\n");
+        try (LogCapture logs = LogCapture.capture()) {
+            assertThat(tight.get("/cgi-bin/limits/suicide.sh").statusCode()).isEqualTo(500);
+            assertThat(logs.await(3000, "suicide.sh: 500, script was killed by SIGKILL before", "not by Kiln",
+                    "by the script itself or another process; fix: look for a kill -9")).isNotEmpty();
+            try {
+                tight.get("/cgi-bin/limits/suicide-late.sh");
+            } catch (IOException aborted) {
+                // the response is aborted: what the client sees is HonestResponsesTest's
+            }
+            assertThat(logs.await(3000, "suicide-late.sh: response aborted", "killed by SIGKILL, not by Kiln"))
+                    .isNotEmpty();
+        }
+    }
+
+    @Test
+    void anOomKillIsLoggedAsOneWithItsFix() throws Exception {
+        Path memcg = ownMemoryCgroup().resolve("kiln-oom-test-" + runMode + "-" + tag());
+        Files.createDirectory(memcg);
+        try {
+            Files.writeString(memcg.resolve("memory.limit_in_bytes"), Long.toString(32L << 20));
+            UserPrincipalLookupService users = memcg.getFileSystem().getUserPrincipalLookupService();
+            Files.setOwner(memcg.resolve("cgroup.procs"), users.lookupPrincipalByName("nobody"));
+            // the script moves itself into a 32 MiB memory cgroup of the test's, then touches 100 MiB: under
+            // rlimit-mem (256m), so only the OOM killer stops it
+            tight.script("limits/hog.sh", "#!/bin/sh\necho $$ > " + memcg.resolve("cgroup.procs") + "\nexec " + PY
+                    + " -c 'b = bytearray(100 << 20); b[::4096] = b\"x\" * len(b[::4096])'\n");
+            try (LogCapture logs = LogCapture.capture()) {
+                assertThat(tight.get("/cgi-bin/limits/hog.sh").statusCode()).isEqualTo(500);
+                assertThat(logs.await(3000, "hog.sh: 500, script was killed by SIGKILL", "by the kernel's OOM killer",
+                        "fix: lower rlimit-mem (now 256m)")).as(String.join("\n", logs.lines())).isNotEmpty();
+            }
+        } finally {
+            Poll.withinMillis(3000).until("the memory cgroup empty", () -> Files.readString(memcg.resolve("cgroup.procs"))
+                    .isBlank());
+            Files.delete(memcg);
+        }
+    }
+
+    /** This JVM's cgroup in a v1 memory hierarchy root may write to (the scripts inherit it); else the test is skipped. */
+    private static Path ownMemoryCgroup() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (f.length == 3 && List.of(f[1].split(",")).contains("memory")) {
+                Path dir = Path.of("/sys/fs/cgroup/memory").resolve(f[2].substring(1));
+                assumeTrue(Files.isWritable(dir), "no writable v1 memory cgroup: " + dir);
+                return dir;
+            }
+        }
+        assumeTrue(false, "no v1 memory cgroup");
+        return null;
     }
 }
