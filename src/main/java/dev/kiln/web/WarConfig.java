@@ -64,6 +64,7 @@ final class WarConfig {
             if (!scriptsGiven) {
                 if (folders.scripts() == null) {
                     throw new ConfigException("the webapp is not unpacked, so WEB-INF/cgi-bin has no folder; fix: "
+                            + (folders.outsideScripts() == null ? "" : "create " + folders.outsideScripts() + ", ")
                             + "deploy it unpacked (Tomcat unpackWARs=\"true\") or set the scripts init-param");
                 }
                 defaults.put(Option.SCRIPTS.key(), folders.scripts().toString());
