@@ -34,6 +34,7 @@ class PackageRulesTest {
         "python;cache cgi config forkserver run",
         "jvm;cache cgi config run",
         "metrics;",
+        "juli;",
         "web;cache cgi config forkserver jvm metrics python run",
         "server;cache cgi config jvm python web",
     })
@@ -56,7 +57,7 @@ class PackageRulesTest {
     }
 
     @ParameterizedTest(name = "{0} has a package-info")
-    @CsvSource({"cache", "cgi", "config", "forkserver", "jvm", "metrics", "python", "run", "server", "web"})
+    @CsvSource({"cache", "cgi", "config", "forkserver", "juli", "jvm", "metrics", "python", "run", "server", "web"})
     void everyPackageSaysWhatLivesThere(String pkg) throws IOException {
         List<String> lines = Files.readAllLines(MAIN.resolve(pkg).resolve("package-info.java"));
         assertThat(lines).as("three lines of description").hasSizeGreaterThanOrEqualTo(6);

@@ -23,10 +23,11 @@ public enum Option {
     REDIRECT_TO_HTTPS("redirect-to-https", "BOOL", "false",
             "With tls-cert: the HTTP port answers every request with a redirect to the same URL over HTTPS."),
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
-            "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
+            "Folder of CGI scripts served at /cgi-bin/. In Tomcat: ${catalina.base}/kiln/CONTEXT/cgi-bin when it "
+                    + "exists, else the webapp's WEB-INF/cgi-bin."),
     CACHE("cache", "DIR", "~/.cache/kiln",
             "Shared bytecode cache folder (created 0700, or 2750 for the script group; root: /var/cache/kiln). "
-                    + "In a WAR: the context's temporary folder."),
+                    + "In Tomcat: ${catalina.base}/kiln/CONTEXT/cache, which no redeploy empties."),
     CONFIG("config", "FILE", "conf/kiln.properties", "Properties file to read options from (when present)."),
     PYTHON("python", "CMD", "python3",
             "Interpreter for .py scripts without a shebang; resolved once at start to its real binary."),

@@ -15,8 +15,8 @@ import dev.kiln.cgi.RequestId;
 /**
  * Gives every request its id ({@link RequestId}) before anything else sees it: a request attribute, the
  * {@code X-Request-Id} response header (which the access log prints), and the logging context for the lines
- * logged while it is served. In a WAR it reads the option {@code trust-request-id} from its init-param or the
- * environment.
+ * logged while it is served. In a WAR it reads the option {@code trust-request-id} from the environment, else its
+ * init-param.
  */
 public class RequestIdFilter extends HttpFilter {
     private transient RequestId ids;

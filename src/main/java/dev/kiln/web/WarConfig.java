@@ -3,7 +3,6 @@ package dev.kiln.web;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -12,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletConfig;
@@ -27,15 +27,18 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.config.Option;
 
 /**
- * Kiln's configuration inside a servlet container: servlet init-params, then context init-params, then
- * {@code KILN_*} environment variables, then defaults. Tomcat CGIServlet's parameter names are accepted with
- * their meaning, so a web.xml written for Tomcat moves over.
+ * Kiln's configuration inside a servlet container, in the order the standalone server reads its sources (flag,
+ * environment, file, default) with web.xml in the file's place: {@code KILN_*} environment variables, then
+ * servlet init-params, then context init-params, then the webapp's defaults ({@link WebappFolders}). Tomcat
+ * CGIServlet's parameter names are accepted with their meaning, so a web.xml written for Tomcat moves over.
  */
 final class WarConfig {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.web");
     /** Tomcat names Kiln accepts but has no use for. */
     private static final Set<String> IGNORED = Set.of("debug", "parameterEncoding", "cmdLineArgumentsEncoded",
             "cmdLineArgumentsDecoded", "envHttpHeadersEncoded");
+    /** Tomcat's init-param prefix for a variable given to every script. */
+    private static final String TOMCAT_ENV_PREFIX = "environment-variable-";
 
     private WarConfig() {
     }
@@ -43,29 +46,49 @@ final class WarConfig {
     static Kiln build(ServletConfig servlet) throws IOException {
         ServletContext ctx = servlet.getServletContext();
         Map<String, String> env = System.getenv();
-        List<KilnConfig.Source> sources = new ArrayList<>();
-        sources.add(new KilnConfig.Source("servlet init-param", translate(params(servlet), ctx)));
-        sources.add(new KilnConfig.Source("context init-param", translate(contextParams(ctx), ctx)));
         EnvironmentOptions fromEnv = EnvironmentOptions.of(env);
         if (fromEnv.warning() != null) {
             LOG.warn("{}", fromEnv.warning());
         }
-        sources.add(new KilnConfig.Source("environment", fromEnv.options()));
-        sources.add(new KilnConfig.Source("webapp default", webappDefaults(ctx, env)));
-        KilnConfig config = KilnConfig.resolve(sources, env);
+        Map<String, String> servletParams = translate(params(servlet), ctx);
+        Map<String, String> contextParams = translate(contextParams(ctx), ctx);
+        Map<String, String> defaults = new HashMap<>();
+        boolean scriptsGiven = Stream.of(fromEnv.options(), servletParams, contextParams)
+                .anyMatch(m -> m.containsKey(Option.SCRIPTS.key()));
+        boolean cacheGiven = Stream.of(fromEnv.options(), servletParams, contextParams)
+                .anyMatch(m -> m.containsKey(Option.CACHE.key()));
+        if (!scriptsGiven || !cacheGiven) {
+            String bundled = ctx.getRealPath("/WEB-INF/cgi-bin");
+            WebappFolders folders = WebappFolders.of(ctx.getContextPath(), bundled == null ? null : Path.of(bundled),
+                    tempDir(ctx), System.getProperty("catalina.base"));
+            if (!scriptsGiven) {
+                if (folders.scripts() == null) {
+                    throw new ConfigException("the webapp is not unpacked, so WEB-INF/cgi-bin has no folder; fix: "
+                            + (folders.outsideScripts() == null ? "" : "create " + folders.outsideScripts() + ", ")
+                            + "deploy it unpacked (Tomcat unpackWARs=\"true\") or set the scripts init-param");
+                }
+                defaults.put(Option.SCRIPTS.key(), folders.scripts().toString());
+                if (folders.scriptsInsideWebapp()) {
+                    LOG.info("scripts: {}, inside the unpacked webapp, which the next deploy replaces; to keep "
+                            + "scripts across deploys, create {} (used when present) or set the scripts init-param",
+                            folders.scripts(), folders.outsideScripts());
+                }
+            }
+            if (!cacheGiven) {
+                defaults.put(Option.CACHE.key(), folders.cache().toString());
+            }
+        }
+        KilnConfig config = KilnConfig.resolve(sources(fromEnv.options(), servletParams, contextParams, defaults), env);
         return new Kiln(config, env, tempDir(ctx));
     }
 
-    private static Map<String, String> webappDefaults(ServletContext ctx, Map<String, String> env) {
-        Map<String, String> d = new HashMap<>();
-        String scripts = ctx.getRealPath("/WEB-INF/cgi-bin");
-        if (scripts == null) {
-            throw new ConfigException("the webapp is not unpacked, so WEB-INF/cgi-bin has no folder; fix: deploy "
-                    + "kiln.war unpacked (Tomcat unpackWARs=\"true\") or set the scripts init-param");
-        }
-        d.put(Option.SCRIPTS.key(), scripts);
-        d.put(Option.CACHE.key(), tempDir(ctx).resolve("kiln-cache").toString());
-        return d;
+    /** The sources in precedence order, first wins: as standalone, a variable beats what a file (web.xml) says. */
+    static List<KilnConfig.Source> sources(Map<String, String> environment, Map<String, String> servletParams,
+            Map<String, String> contextParams, Map<String, String> defaults) {
+        return List.of(new KilnConfig.Source("environment", environment),
+                new KilnConfig.Source("servlet init-param", servletParams),
+                new KilnConfig.Source("context init-param", contextParams),
+                new KilnConfig.Source("webapp default", defaults));
     }
 
     private static Path tempDir(ServletContext ctx) {
@@ -73,11 +96,11 @@ final class WarConfig {
         return t instanceof File f ? f.toPath() : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    /** The option trust-request-id for the request-id filter: its init-param, else the environment. */
+    /** The option trust-request-id for the request-id filter: the environment, else its init-param. */
     static boolean trustRequestId(FilterConfig filter) {
-        String v = filter.getInitParameter(Option.TRUST_REQUEST_ID.key());
+        String v = System.getenv(Option.TRUST_REQUEST_ID.envName());
         if (v == null) {
-            v = System.getenv(Option.TRUST_REQUEST_ID.envName());
+            v = filter.getInitParameter(Option.TRUST_REQUEST_ID.key());
         }
         return v != null && Boolean.parseBoolean(v.trim());
     }
@@ -107,7 +130,9 @@ final class WarConfig {
                 case "cgiMethods" -> out.put(Option.METHODS.key(), value);
                 case "enableCmdLineArguments" -> out.put(Option.CMD_LINE_ARGS.key(), value);
                 default -> {
-                    if (name.matches("executable-arg-\\d+")) {
+                    if (name.startsWith(TOMCAT_ENV_PREFIX) && name.length() > TOMCAT_ENV_PREFIX.length()) {
+                        out.put("env." + name.substring(TOMCAT_ENV_PREFIX.length()), value); // as env.NAME
+                    } else if (name.matches("executable-arg-\\d+")) {
                         executableArgs.put(Integer.parseInt(name.substring("executable-arg-".length())), value);
                     } else if (IGNORED.contains(name)) {
                         LOG.info("init-param {} is a Tomcat CGIServlet option Kiln does not need; ignored", name);

@@ -44,6 +44,12 @@ class TomcatInitParamsIT {
     }
 
     @Test
+    void aKilnVariableBeatsAnInitParamAsItBeatsTheFileStandalone() throws Exception {
+        // /tomcatnames says max-concurrent=3 in web.xml; Tomcat's environment has KILN_MAX_CONCURRENT
+        assertThat(((Number) tomcat.status("/tomcatnames").get("maxConcurrent")).intValue()).isEqualTo(TomcatServer.MAX_CONCURRENT);
+    }
+
+    @Test
     void passShellEnvironmentDecidesWhetherTomcatsEnvironmentReachesScripts() throws Exception {
         Map<String, Object> off = Json.map(tomcat.get("/tomcatnames/cgi-bin/env.py?format=json").body());
         assertThat(off).doesNotContainKey(TomcatServer.SHELL_MARKER).doesNotContainKey("CATALINA_BASE")

@@ -36,6 +36,8 @@ import dev.kiln.testing.Poll;
  * {@code cgiMethods}, {@code stderrTimeout}).</li>
  * <li>{@code /tomcatshell}: the same again with only {@code passShellEnvironment=true}, the control that shows
  * the names are read (a variable of Tomcat's environment reaches scripts here and only here).</li>
+ * <li>{@code /existing} and {@code /migrated}: webapps of their own with kiln-servlet.jar added
+ * ({@link ExistingWebapps}).</li>
  * </ul>
  *
  * <p>Runs under maven-failsafe with the system properties {@code kiln.war} and {@code tomcat.home}.
@@ -45,6 +47,8 @@ final class TomcatServer implements AutoCloseable {
     /** In Tomcat's environment; only passShellEnvironment=true lets scripts see it. */
     static final String SHELL_MARKER = "TOMCAT_IT_SHELL_MARKER";
     static final String SHELL_MARKER_VALUE = "from-tomcat-environment";
+    /** KILN_MAX_CONCURRENT in Tomcat's environment. */
+    static final int MAX_CONCURRENT = 12;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     /** Header filter for /tomcatnames: Tomcat's default list plus one test header. */
     private static final String HEADER_REGEX = "ACCEPT[-0-9A-Z]*|CACHE-CONTROL|COOKIE|HOST|IF-[-0-9A-Z]*|REFERER"
@@ -111,6 +115,7 @@ final class TomcatServer implements AutoCloseable {
         tomcatParams.put("envHttpHeaders", HEADER_REGEX);
         tomcatParams.put("cgiMethods", "GET,POST");
         tomcatParams.put("stderrTimeout", "300");
+        tomcatParams.put("max-concurrent", "3"); // KILN_MAX_CONCURRENT beats it, as a variable beats the file
         CatalinaBase.addCgiInitParams(names.resolve("WEB-INF/web.xml"), tomcatParams);
         Path other = Files.createDirectories(names.resolve("WEB-INF/other-cgi"));
         Files.copy(names.resolve("WEB-INF/cgi-bin/env.py"), other.resolve("env.py"));
@@ -120,28 +125,30 @@ final class TomcatServer implements AutoCloseable {
         CatalinaBase.unzip(war, shell);
         CatalinaBase.addCgiInitParams(shell.resolve("WEB-INF/web.xml"), Map.of("passShellEnvironment", "true"));
         Files.writeString(shell.resolve("WEB-INF/cgi-bin/linger.sh"), LINGER_SH);
+        ExistingWebapps.install(base);
 
         Path console = base.resolve("logs/console.out");
         Process process = Commands.of(home.resolve("bin/catalina.sh").toString(), "run").in(base).mergeStderr()
-                .cleanEnv(Map.of(
-                        "JAVA_HOME", System.getProperty("java.home"),
-                        "CATALINA_HOME", home.toString(),
-                        "CATALINA_BASE", base.toString(),
-                        "CATALINA_OPTS", "-Xmx256m",
-                        // catalina.sh's default 0027 keeps the unpacked webapp and its work folder (the cache)
+                .cleanEnv(Map.ofEntries(
+                        Map.entry("JAVA_HOME", System.getProperty("java.home")),
+                        Map.entry("CATALINA_HOME", home.toString()),
+                        Map.entry("CATALINA_BASE", base.toString()),
+                        Map.entry("CATALINA_OPTS", "-Xmx256m"),
+                        // catalina.sh's default 0027 keeps the unpacked webapp and ${catalina.base}/kiln (the cache)
                         // from the script user; Kiln refuses to start then, with the fix
-                        "UMASK", "0022",
-                        "KILN_PYTHON", PYTHON,
+                        Map.entry("UMASK", "0022"),
+                        Map.entry("KILN_PYTHON", PYTHON),
+                        Map.entry("KILN_MAX_CONCURRENT", Integer.toString(MAX_CONCURRENT)),
                         // not options: one WARN naming KILN_HOME; the Kubernetes service links quietly ignored
-                        "KILN_HOME", "/opt/kiln",
-                        "KILN_PORT", "tcp://10.0.0.11:8080",
-                        "KILN_SERVICE_HOST", "10.0.0.11",
-                        SHELL_MARKER, SHELL_MARKER_VALUE))
+                        Map.entry("KILN_HOME", "/opt/kiln"),
+                        Map.entry("KILN_PORT", "tcp://10.0.0.11:8080"),
+                        Map.entry("KILN_SERVICE_HOST", "10.0.0.11"),
+                        Map.entry(SHELL_MARKER, SHELL_MARKER_VALUE)))
                 .start(console, console);
         TomcatServer t = new TomcatServer(temp, base, port, console, process);
         try {
             for (String ready : List.of("/kiln/cgi-bin/hello.py", "/tomcatnames/cgi-bin/env.py",
-                    "/tomcatshell/cgi-bin/hello.py")) {
+                    "/tomcatshell/cgi-bin/hello.py", "/existing/cgi-bin/hello.py", "/migrated/cgi-bin/report.sh")) {
                 t.awaitOk(ready);
             }
         } catch (Exception | AssertionError notUp) {
