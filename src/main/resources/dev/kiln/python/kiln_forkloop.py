@@ -255,6 +255,8 @@ class Server:
                 code = os.waitstatus_to_exitcode(status)
                 self._send(b'exited %d %d %d\n' % (rid, pid, code if code >= 0 else 128 - code))
         if reaped and self.reaps_orphans:
+            if self.out and self.control is not None:
+                self._flush()           # Kiln hears of the exits first: a request's slot waits for its line
             self._kill_orphans()
 
     def _kill_orphans(self):

@@ -72,10 +72,10 @@ class HostileClientsTest {
                         deaf.add(open(kiln, 2048, "GET /cgi-bin/big.sh HTTP/1.1\r\nHost: x\r\n\r\n"));
                     }
                 }
-                // the last batch's scripts too: else the first normal requests queue behind 100 scripts for the 8
-                // slots (0.8-2 s measured), which is capacity, not slow clients
-                Poll.withinMillis(10_000).until("the last batch's scripts ran", () -> limiter.waiting() == 0
-                        && limiter.running() < limiter.maxRunning());
+                // every script of the attack done: else the first normal requests share the CPUs with the last
+                // batch's (0.8-2 s measured at load 20-30), which is capacity, not slow clients
+                Poll.withinMillis(10_000).until("the attack's scripts ran", () -> limiter.waiting() == 0
+                        && limiter.running() == 0);
                 long ramped = System.nanoTime();
                 String loadBefore = loadAverage();
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WINDOW_MILLIS);
@@ -99,16 +99,16 @@ class HostileClientsTest {
                         Runtime.getRuntime().availableProcessors());
                 assertThat(normal).as("normal requests during the attack").containsOnlyKeys("200");
                 // Every normal request within 1 s, the target; a starved server shows as 10 s and more, or
-                // 503. The one allowance is for the shared test machine, and only when it is measured: with the
-                // 1-minute load average past what this test puts on the run queue plus the cores, other work had
-                // the CPUs (unattacked, a normal request then takes 20-160 ms at load 29 on 2 cores, and up to
-                // seconds when its fork lands behind 30 runnable processes), so the bound is 5 s.
+                // 503. No allowance: with the warm-up and the attack's scripts done before the window (the two
+                // causes of the slow tail), the slowest took 45-94 ms at load averages 11-31 on 2 cores.
+                assertThat(max).as("every normal request within 1 s (load average %s): %s", loadAfter, sorted)
+                        .isLessThan(1000);
                 double load = Double.parseDouble(loadAfter.split(" ")[0]);
                 boolean shared = load > OWN_LOAD + Runtime.getRuntime().availableProcessors();
-                assertThat(max).as("every normal request within %d s (load average %s): %s", shared ? 5 : 1, loadAfter,
-                        sorted).isLessThan(shared ? 5000 : 1000);
-                assertThat(idleAnswers.getOrDefault("200", 0)).as("idle-body clients get their answers %s", idleAnswers)
-                        .isGreaterThan(EACH * 9 / 10);
+                // each idle-body client is answered; on a shared machine some of their scripts wait out queue-timeout
+                // (10 s) for one of the 8 slots while all are busy: 503 then is capacity, as it should be
+                assertThat(idleAnswers.getOrDefault("200", 0) + (shared ? idleAnswers.getOrDefault("503", 0) : 0))
+                        .as("idle-body clients get their answers %s", idleAnswers).isGreaterThan(shared ? EACH - 1 : EACH * 9 / 10);
             } finally {
                 closeAll(idle);
                 closeAll(trickling);
