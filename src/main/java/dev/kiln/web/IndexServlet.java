@@ -42,7 +42,7 @@ public class IndexServlet extends KilnServlet {
             if (scripts.isEmpty()) {
                 continue;
             }
-            String base = req.getContextPath() + route.prefix() + "/";
+            String base = ForwardedPrefix.base(req) + route.prefix() + "/";
             b.append("<p>CGI scripts under ").append(ErrorPage.escape(base)).append(":</p>\n<ul>\n");
             for (String s : scripts) {
                 b.append("<li><a href=\"").append(ErrorPage.escape(base + s)).append("\">")
@@ -51,7 +51,7 @@ public class IndexServlet extends KilnServlet {
             b.append("</ul>\n");
         }
         if (status) {
-            b.append("<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
+            b.append("<p><a href=\"").append(ErrorPage.escape(ForwardedPrefix.base(req)))
                     .append("/kiln/\">Status</a></p>\n");
         }
         b.append("</body></html>\n");
