@@ -2,6 +2,7 @@ package dev.kiln.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.regex.Pattern;
 public record KilnConfig(
         Listen listen,
         Folders folders,
+        Routes routes,
         Interpreters interpreters,
         Protocol protocol,
         Timeouts timeouts,
@@ -54,6 +56,24 @@ public record KilnConfig(
      */
     public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library,
                           boolean defaults) {
+    }
+
+    /**
+     * URL prefixes and the folders they serve; no prefix overlaps another, nor Kiln's own /kiln/.
+     *
+     * @param scriptAliases prefixes whose files run as CGI scripts: /cgi-bin for the scripts folder, then each
+     *                      script-alias (Apache's ScriptAlias)
+     * @param statics       prefixes served as static files (Apache's Alias); standalone only
+     */
+    public record Routes(List<Alias> scriptAliases, List<Alias> statics) {
+    }
+
+    /** One URL prefix (segments, no trailing slash: {@code /cgi-bin}) and the folder it serves. */
+    public record Alias(String prefix, Path folder) {
+        /** The servlet mapping of the prefix: itself and everything below it. */
+        public String mapping() {
+            return prefix + "/*";
+        }
     }
 
     /**
@@ -147,6 +167,7 @@ public record KilnConfig(
                         r.addresses(Option.TRUSTED_PROXIES), tls(r)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache(), r.optionalFolder(Option.DOCUMENT_ROOT),
                         r.names(Option.LIBRARY), r.isDefault(Option.SCRIPTS) && r.isDefault(Option.CACHE)),
+                routes(r),
                 new Interpreters(
                         r.command(Option.PYTHON),
                         r.command(Option.JAVA),
@@ -214,6 +235,9 @@ public record KilnConfig(
         return Arrays.stream(Option.values()).map(o -> new Setting(o, r.raw(o), r.from(o))).toList();
     }
 
+    /** Where the scripts folder is served. */
+    public static final String CGI_BIN = "/cgi-bin";
+
     /** The options a reload applies while Kiln runs; a change to any other needs a restart. */
     public static final Set<Option> RELOADABLE = Set.of(Option.TIMEOUT, Option.IDLE_TIMEOUT, Option.KILL_GRACE,
             Option.STDERR_TIMEOUT, Option.SHUTDOWN_GRACE, Option.MAX_CONCURRENT, Option.MAX_QUEUED,
@@ -223,7 +247,7 @@ public record KilnConfig(
     public KilnConfig reloaded(KilnConfig next) {
         Protocol p = protocol;
         Operations o = operations;
-        return new KilnConfig(listen, folders, interpreters,
+        return new KilnConfig(listen, folders, routes, interpreters,
                 new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
                         p.cmdLineArguments, p.methods),
                 next.timeouts, next.concurrency, sizes, clients, limits,
@@ -247,6 +271,14 @@ public record KilnConfig(
         }
         return Optional.of(new Tls(cert, r.file(Option.TLS_KEY), r.raw(Option.TLS_PASSWORD),
                 r.integer(Option.HTTPS_PORT, 0, 65535), redirect));
+    }
+
+    private static Routes routes(OptionSources r) {
+        List<Alias> scriptAliases = new ArrayList<>(List.of(new Alias(CGI_BIN, r.folder(Option.SCRIPTS))));
+        scriptAliases.addAll(r.aliases(Option.SCRIPT_ALIAS));
+        List<Alias> statics = r.aliases(Option.STATIC);
+        Aliases.checkPrefixes(scriptAliases, statics);
+        return new Routes(List.copyOf(scriptAliases), statics);
     }
 
     private static int maxConcurrent(OptionSources r) {

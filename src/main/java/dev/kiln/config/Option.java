@@ -25,6 +25,12 @@ public enum Option {
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In Tomcat: ${catalina.base}/kiln/CONTEXT/cgi-bin when it "
                     + "exists, else the webapp's WEB-INF/cgi-bin."),
+    SCRIPT_ALIAS("script-alias", "PREFIX=DIR", "",
+            "Another URL prefix whose files run as CGI scripts, from a folder of its own (repeatable; Apache's "
+                    + "ScriptAlias); /cgi-bin/ stays the scripts folder's. In a WAR, map the prefix in web.xml too."),
+    STATIC("static", "PREFIX=DIR", "",
+            "A URL prefix served as static files from a folder (repeatable; Apache's Alias): content types, ranges, "
+                    + "ETags; no listings, no hidden files, never a scripts folder. Standalone only."),
     CACHE("cache", "DIR", "~/.cache/kiln",
             "Shared bytecode cache folder (created 0700, or 2750 for the script group; root: /var/cache/kiln). "
                     + "In Tomcat: ${catalina.base}/kiln/CONTEXT/cache, which no redeploy empties."),
@@ -126,7 +132,7 @@ public enum Option {
     ALLOW_WRITABLE_SCRIPTS("allow-writable-scripts", "BOOL", "false",
             "Run scripts that users other than their owner may write, or that sit in such folders (suEXEC refuses).");
 
-    /** Joins the values of a repeated {@code --env} into one: no variable's value can hold a NUL. */
+    /** Joins the values of a repeated option ({@link #repeatable}) into one: no value can hold a NUL. */
     public static final String REPEATED_SEPARATOR = "\0";
 
     private final String key;
@@ -164,6 +170,11 @@ public enum Option {
 
     public String help() {
         return help;
+    }
+
+    /** Whether giving the flag again adds a value rather than replacing it. */
+    public boolean repeatable() {
+        return this == ENV || this == SCRIPT_ALIAS || this == STATIC;
     }
 
     public static Optional<Option> byKey(String key) {

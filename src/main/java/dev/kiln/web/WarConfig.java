@@ -79,6 +79,10 @@ final class WarConfig {
             }
         }
         KilnConfig config = KilnConfig.resolve(sources(fromEnv.options(), servletParams, contextParams, defaults), env);
+        if (!config.routes().statics().isEmpty()) {
+            LOG.warn("static is standalone only and ignored in a WAR; fix: let the container serve static files "
+                    + "(the webapp's own files, or a PreResources folder in META-INF/context.xml; see the README)");
+        }
         return new Kiln(config, env, tempDir(ctx));
     }
 
