@@ -11,8 +11,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import dev.kiln.Kiln;
+import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.ErrorPage;
-import dev.kiln.cgi.LibraryFiles;
 
 /**
  * {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out), and
@@ -32,8 +32,8 @@ public class IndexServlet extends KilnServlet {
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Path root = k.host().settings().resolver().root();
         boolean status = StatusGate.allowed(k.config().operations(), req);
-        LibraryFiles library = k.host().settings().planner().library();
-        List<String> scripts = status && k.config().operations().listScripts() ? scripts(root, library) : List.of();
+        CommandPlanner planner = k.host().settings().planner();
+        List<String> scripts = status && k.config().operations().listScripts() ? scripts(root, planner) : List.of();
         String base = req.getContextPath() + "/cgi-bin/";
         StringBuilder b = new StringBuilder(2048);
         b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Kiln</title>\n")
@@ -58,10 +58,10 @@ public class IndexServlet extends KilnServlet {
         send(resp, 200, "text/html;charset=utf-8", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static List<String> scripts(Path root, LibraryFiles library) throws IOException {
+    private static List<String> scripts(Path root, CommandPlanner planner) throws IOException {
         try (Stream<Path> files = Files.walk(root, 3)) {
             return files.filter(Files::isRegularFile)
-                    .filter(p -> listed(root, p) && library.why(p).isEmpty())
+                    .filter(p -> listed(root, p) && planner.imported(p).isEmpty())
                     .map(p -> root.relativize(p).toString())
                     .sorted()
                     .limit(500)

@@ -117,6 +117,26 @@ class JavaScriptsTest {
     }
 
     @Test
+    void aHelperClassWithoutMainIsNotListedAndARequestForItIsRefusedWith403AndALogLine() throws Exception {
+        kiln.script("siblings/App.java", classic("App", "System.out.println(Part.name());"));
+        Path part = kiln.script("siblings/Part.java", "class Part {\n    static String name() { return \"part\"; }\n}\n");
+        assertThat(kiln.get("/").body()).contains("siblings/App.java").doesNotContain("siblings/Part.java");
+        try (LogCapture logs = LogCapture.capture()) {
+            assertThat(kiln.get("/cgi-bin/siblings/Part.java").statusCode()).isEqualTo(403);
+            assertThat(logs.matching("GET /cgi-bin/siblings/Part.java: 403", "it is a class other Java scripts use "
+                    + "(it has no main method)")).as("%s", logs.lines()).hasSize(1);
+        }
+        assertThat(kiln.get("/cgi-bin/siblings/App.java").body()).isEqualTo("part\n");
+        assertThat(javaStats("siblings/Part.java").isMissingNode()).as("never compiled on its own").isTrue();
+
+        // given a main method, it is a program of its own: listed and run
+        edit(part, "    static String name()", "    public static void main(String[] a) {\n        " + HEAD
+                + "\n        System.out.println(\"own\");\n    }\n    static String name()");
+        assertThat(kiln.get("/").body()).contains("siblings/Part.java");
+        assertThat(kiln.get("/cgi-bin/siblings/Part.java").body()).isEqualTo("own\n");
+    }
+
+    @Test
     void compileErrorsAnswer500AreLoggedOneLineEachAndAreNotRecompiledUntilAnEdit() throws Exception {
         Path broken = kiln.script("broken/Broken.java", classic("Broken", "int x = \"text\";\n        missing();"));
         try (LogCapture logs = LogCapture.capture()) {
