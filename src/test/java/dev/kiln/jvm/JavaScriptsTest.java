@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -134,6 +135,30 @@ class JavaScriptsTest {
                 + "\n        System.out.println(\"own\");\n    }\n    static String name()");
         assertThat(kiln.get("/").body()).contains("siblings/Part.java");
         assertThat(kiln.get("/cgi-bin/siblings/Part.java").body()).isEqualTo("own\n");
+    }
+
+    @Test
+    void aFileSeenWithAnotherInodeButTheSameContentIsNotRecompiledOtherContentIs() throws Exception {
+        Path script = kiln.script("inode/Same.java", classic("Same", "System.out.println(\"one\");"));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("one\n");
+        // what a container's overlay (or a copy keeping times) shows: same size and time, another inode
+        replaceKeepingTime(script, Files.readString(script));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("one\n");
+        assertThat(javaStats("inode/Same.java").path("compiles").asInt()).isEqualTo(1);
+        replaceKeepingTime(script, Files.readString(script).replace("\"one\"", "\"two\""));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("two\n");
+        assertThat(javaStats("inode/Same.java").path("compiles").asInt()).isEqualTo(2);
+    }
+
+    /** Writes a new file (a new inode) over {@code file} with its size and modification time. */
+    static void replaceKeepingTime(Path file, String content) throws Exception {
+        FileTime time = Files.getLastModifiedTime(file);
+        Path next = file.resolveSibling(".next");
+        Files.writeString(next, content);
+        assertThat(Files.size(next)).isEqualTo(Files.size(file));
+        Files.setPosixFilePermissions(next, Files.getPosixFilePermissions(file));
+        Files.setLastModifiedTime(next, time);
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test

@@ -132,7 +132,8 @@ class JavaStartupCacheTest {
                 + "        int runs = java.nio.file.Files.exists(n) ? Integer.parseInt(java.nio.file.Files.readString(n)) : 0;\n"
                 + "        java.nio.file.Files.writeString(n, Integer.toString(runs + 1));\n"
                 + "        java.nio.file.Files.writeString(java.nio.file.Path.of(\"seen\"), System.getenv(\"QUERY_STRING\") + \"|\"\n"
-                + "            + System.getenv(\"HTTP_COOKIE\") + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"\\n\",\n"
+                + "            + System.getenv(\"HTTP_COOKIE\") + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"|\"\n"
+                + "            + System.getProperty(\"user.name\") + \"\\n\",\n"
                 + "            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);\n"
                 + "        if (runs == 1) { System.exit(3); }\n"
                 + "        " + ARGS;
@@ -153,9 +154,12 @@ class JavaStartupCacheTest {
                     "the training run failed (exit status 3); it runs without one")).as("%s", logs.lines()).hasSize(1);
         }
         assertThat(aot("noaot/Flaky.java")).isEqualTo("failed: the training run failed (exit status 3)");
-        // the training run was a plain GET: the first request's query and cookie were not replayed
-        assertThat(Files.readAllLines(kiln.scripts().resolve("noaot/seen")).subList(0, 2))
-                .containsExactly("secret=1|session=private|null", "|null|1");
+        // the training run was a plain GET (the first request's query and cookie were not replayed), as the script
+        // user: the user the request ran as, not Kiln's
+        List<String> seen = Files.readAllLines(kiln.scripts().resolve("noaot/seen")).subList(0, 2);
+        String user = seen.get(0).substring(seen.get(0).lastIndexOf('|') + 1);
+        assertThat(user).isNotEqualTo("root");
+        assertThat(seen).containsExactly("secret=1|session=private|null|" + user, "|null|1|" + user);
     }
 
     @Test
