@@ -227,6 +227,7 @@ def main():
     if not os.path.isfile(jar):
         raise SystemExit("build first: mvn -q -DskipTests package")
     work = tempfile.mkdtemp(prefix="kiln-java-bench-")
+    os.chmod(work, 0o755)  # run as root, Kiln runs scripts as nobody, who must reach the scripts and the cache
     print("Kiln %s, %d requests per way, one at a time; work folder %s" % (jar, args.requests, work))
     ok = True
     try:

@@ -59,10 +59,12 @@ final class CacheUpkeep {
                         s.describe());
                 s.errors().forEach(e -> LOG.warn("precompile: {}", e));
                 s.failures().forEach(e -> LOG.warn("precompile: {}", e));
-                JavaScripts.Precompiled j = kiln.java().precompile();
+                JavaScripts.Precompiled j = kiln.java().precompile(kiln.config().interpreters()
+                        .precompileStartupCache());
                 if (j.scripts() > 0) {
-                    LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors", j.scripts(),
-                            j.compiled(), j.fresh(), j.errors().size());
+                    LOG.info("precompiled {} Java scripts: {} compiled, {} already fresh, {} errors, {} with a "
+                            + "start-up cache", j.scripts(), j.compiled(), j.fresh(), j.errors().size(),
+                            j.startupCaches());
                 }
             } catch (IOException e) {
                 LOG.warn("precompile stopped: {}", e.toString());

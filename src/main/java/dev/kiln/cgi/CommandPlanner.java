@@ -44,14 +44,21 @@ public final class CommandPlanner {
         this.writable = new WritableScripts(root, allowWritable);
     }
 
-    /** What scripts import: never run, never listed. */
-    public LibraryFiles library() {
-        return library;
+    /**
+     * Why a file is one scripts import rather than clients run (the library option, a Python package's module, a
+     * kind's helper such as a Java class without main): never run, never listed. Empty for a script.
+     */
+    public Optional<String> imported(Path script) {
+        Optional<String> why = library.why(script);
+        for (int i = 0; why.isEmpty() && i < kinds.size(); i++) {
+            why = kinds.get(i).imported(script);
+        }
+        return why;
     }
 
     /** @param queryString the request's, for RFC 3875 4.4 command-line words */
     public Plan plan(Path script, String queryString) {
-        Optional<String> imported = library.why(script);
+        Optional<String> imported = imported(script);
         if (imported.isPresent()) {
             return new Plan.Refuse(imported.get());
         }

@@ -2,6 +2,7 @@ package dev.kiln.cgi;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A kind of script that Kiln runs through a launcher of its own instead of plain exec: Python today (its
@@ -13,6 +14,14 @@ public interface ScriptKind {
 
     /** Whether a file without a {@code #!} line is of this kind by its name, e.g. {@code app.py}. */
     boolean claims(Path script);
+
+    /**
+     * Why a file of this kind is one scripts use rather than clients run (refused with 403, never listed), e.g.
+     * a Java helper class without a main method; empty for a script.
+     */
+    default Optional<String> imported(Path script) {
+        return Optional.empty();
+    }
 
     /**
      * How to run a script of this kind.

@@ -83,12 +83,13 @@ public record KilnConfig(
      * @param javaStartupCache build and use start-up caches of Java scripts
      * @param executable       interpreter command for scripts without shebang that are not .py; empty refuses them
      * @param precompile       warm the cache in the background at start
+     * @param precompileStartupCache precompile also builds Java scripts' start-up caches, by a training run each
      * @param preload          modules each fork-server imports once, in order
      * @param execServer       exec'd scripts start from a resident fork-server ({@link dev.kiln.run.ExecServer})
      */
     public record Interpreters(String python, String java, boolean javaStartupCache, List<String> executable,
-                               PycValidation pycValidation, boolean precompile, RunMode runMode, List<String> preload,
-                               boolean execServer) {
+                               PycValidation pycValidation, boolean precompile, boolean precompileStartupCache,
+                               RunMode runMode, List<String> preload, boolean execServer) {
     }
 
     /**
@@ -176,6 +177,7 @@ public record KilnConfig(
                         r.choice(Option.PYC_VALIDATION, PycValidation.values(), PycValidation::word,
                                 "timestamp or checked-hash"),
                         r.bool(Option.PRECOMPILE),
+                        r.bool(Option.PRECOMPILE_STARTUP_CACHE),
                         r.choice(Option.RUN_MODE, RunMode.values(), RunMode::word, "classic or forkserver"),
                         r.names(Option.PRELOAD),
                         r.bool(Option.EXEC_SERVER)),

@@ -100,6 +100,9 @@ public enum Option {
     PYC_VALIDATION("pyc-validation", "MODE", "timestamp",
             "How cached bytecode is validated: timestamp (source mtime+size) or checked-hash (PEP 552)."),
     PRECOMPILE("precompile", "BOOL", "false", "Warm the cache in the background at start, so no request pays."),
+    PRECOMPILE_STARTUP_CACHE("precompile-startup-cache", "BOOL", "false", "precompile (the command, or the "
+            + "option) also builds Java scripts' start-up caches: one training run each, a GET as the script user, "
+            + "output dropped."),
     RUN_MODE("run-mode", "MODE", "forkserver",
             "How Python scripts start: classic (a fresh interpreter each) or forkserver (forked from a warm one)."),
     EXEC_SERVER("exec-server", "BOOL", "true", "Start exec'd scripts (classic-mode Python, shell and "

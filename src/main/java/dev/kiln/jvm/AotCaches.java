@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,20 +19,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-script start-up caches, built on one background thread after a script's first good run, never on a
- * request's path: a training run of the script (a plain GET with the environment of the request that just
- * succeeded, minus its query, body, cookies and credentials; stdout dropped) with {@code -XX:AOTCacheOutput}
- * (JDK 25+), record then create (JDK 24) or {@code -XX:ArchiveClassesAtExit} (JDK 13-23), then one
- * {@code -version} run that must be able to map it.
+ * request's path, or by {@code precompile} when asked: a {@link TrainingRun} of the script with
+ * {@code -XX:AOTCacheOutput} (JDK 25+), record then create (JDK 24) or {@code -XX:ArchiveClassesAtExit}
+ * (JDK 13-23), then one {@code -version} run that must be able to map it.
  * The file lives beside the jar, named after it, so a recompile invalidates it.
  */
 final class AotCaches implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.java");
-    private static final Duration TRAINING_LIMIT = Duration.ofMinutes(2);
+    private static final Duration CHECK_LIMIT = Duration.ofMinutes(2);
     private static final File DEV_NULL = new File("/dev/null");
 
     private enum State { BUILDING, READY, FAILED }
 
+    /** What one script's start-up cache is built from: its compile, its program and how a request runs it. */
+    record Training(CompiledScript compiled, JavaProgram program, Map<String, String> env, Path workDir,
+                    String script, JavaStatistics.Counters counters) {
+    }
+
     private final boolean enabled;
+    private final TrainingRun training;
     private final Map<Path, State> states = new ConcurrentHashMap<>();
     private final ExecutorService builder = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kiln-aot");
@@ -42,8 +46,9 @@ final class AotCaches implements AutoCloseable {
     });
 
     /** @param enabled the java-startup-cache option: when false none is built or used */
-    AotCaches(boolean enabled) {
+    AotCaches(boolean enabled, TrainingRun training) {
         this.enabled = enabled;
+        this.training = training;
     }
 
     /** The start-up cache a run of this compile uses now, or null while there is none. */
@@ -55,93 +60,100 @@ final class AotCaches implements AutoCloseable {
         Path file = c.aotFile(kind);
         State s = states.get(c.jar());
         if (s == null && Files.isRegularFile(file)) {
-            states.putIfAbsent(c.jar(), State.READY); // built by an earlier Kiln
+            states.putIfAbsent(c.jar(), State.READY); // built by an earlier Kiln, or by precompile
             s = State.READY;
         }
         return s == State.READY ? file : null;
     }
 
-    /** After a run that exited 0: builds the compile's start-up cache once, in the background. */
-    void afterGoodRun(CompiledScript c, JavaProgram p, Map<String, String> env, Path workDir,
-                      JavaStatistics.Counters counters) {
-        if (!enabled) {
-            counters.aot = "off";
-            return;
+    /** After a request's run that exited 0: builds the compile's start-up cache once, in the background. */
+    void afterGoodRun(Training t) {
+        if (claim(t)) {
+            builder.execute(() -> build(t));
         }
+    }
+
+    /** For precompile: builds the compile's start-up cache now, unless it has one; whether it has one then. */
+    boolean buildNow(Training t) {
+        if (claim(t)) {
+            build(t);
+        }
+        return usable(t.compiled(), t.program().jdk()) != null;
+    }
+
+    /** Whether the caller is the one to build this compile's cache (once per jar; never when it cannot). */
+    private boolean claim(Training t) {
+        if (!enabled) {
+            t.counters().aot = "off";
+            return false;
+        }
+        JavaProgram p = t.program();
         if (p.jdk().aotKind() == Jdk.AotKind.NONE) {
-            if (states.putIfAbsent(c.jar(), State.FAILED) == null) {
-                counters.aot = "unsupported";
+            if (states.putIfAbsent(t.compiled().jar(), State.FAILED) == null) {
+                t.counters().aot = "unsupported";
                 LOG.info("{}: JDK {} cannot build start-up caches (dynamic CDS needs 13+, AOT caches 24+); it runs "
                         + "without one", p.script(), p.jdk().version());
             }
-            return;
+            return false;
         }
-        if (states.putIfAbsent(c.jar(), State.BUILDING) != null) {
-            return;
+        if (usable(t.compiled(), p.jdk()) != null || states.putIfAbsent(t.compiled().jar(), State.BUILDING) != null) {
+            return false;
         }
-        counters.aot = "building";
-        builder.execute(() -> build(c, p, trainingEnvironment(env), workDir, counters));
+        t.counters().aot = "building";
+        return true;
     }
 
-    /**
-     * The training run is a plain GET of the script, not a replay of the request that succeeded: no query
-     * string, body, cookies or credentials, and {@code KILN_TRAINING_RUN=1} for scripts that want to skip work.
-     */
-    static Map<String, String> trainingEnvironment(Map<String, String> request) {
-        Map<String, String> env = new HashMap<>(request);
-        env.keySet().removeIf(k -> k.startsWith("HTTP_") || k.startsWith("CONTENT_") || k.equals("AUTH_TYPE")
-                || k.equals("REMOTE_USER") || k.equals("PATH_INFO") || k.equals("PATH_TRANSLATED"));
-        env.put("REQUEST_METHOD", "GET");
-        env.put("QUERY_STRING", "");
-        env.put("REQUEST_URI", env.getOrDefault("SCRIPT_NAME", ""));
-        env.put("KILN_TRAINING_RUN", "1");
-        return Map.copyOf(env);
-    }
-
-    private void build(CompiledScript c, JavaProgram p, Map<String, String> env, Path workDir,
-                       JavaStatistics.Counters counters) {
+    private void build(Training t) {
         long start = System.nanoTime();
+        CompiledScript c = t.compiled();
+        JavaProgram p = t.program();
         Jdk.AotKind kind = p.jdk().aotKind();
         Path file = c.aotFile(kind);
         String why;
+        Path out = null;
+        Path tmp = null;
         try {
-            Path tmp = JavaCache.privateTemp(c.dir(), "." + kind.extension());
-            Files.delete(tmp); // the JVM creates it
-            why = train(c, p, kind, tmp, env, workDir);
-            if (why == null && (!Files.isRegularFile(tmp) || Files.size(tmp) == 0)) {
+            out = TrainingRun.outputFolder(c.dir());
+            Path trained = out.resolve("cache." + kind.extension());
+            why = train(t, kind, trained);
+            if (why == null && (!Files.isRegularFile(trained) || Files.size(trained) == 0)) {
                 why = "the training run wrote no " + kind.extension() + " file";
             }
             if (why == null) {
+                tmp = JavaCache.privateTemp(c.dir(), "." + kind.extension()); // Kiln's copy: what runs load
+                Files.copy(trained, tmp, StandardCopyOption.REPLACE_EXISTING);
                 List<String> check = JavaLauncher.vmArgs(p, kind.useOption(tmp));
                 check.add(kind == Jdk.AotKind.DYNAMIC_CDS ? "-Xshare:on" : "-XX:AOTMode=on");
                 check.addAll(List.of("-cp", JavaLauncher.classPath(c, p), "-version"));
-                why = run(check, env, workDir, "a JVM cannot map it");
+                why = run(check, t.env(), t.workDir(), "a JVM cannot map it");
             }
             if (why == null) {
                 Files.setPosixFilePermissions(tmp, JavaCache.fileModeIn(tmp.getParent()));
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 states.put(c.jar(), State.READY);
-                counters.aot = "ready";
+                t.counters().aot = "ready";
                 LOG.info("{}: built its start-up cache {} in {} ms; requests use it from now on", p.script(), file,
                         (System.nanoTime() - start) / 1_000_000);
                 return;
             }
-            Files.deleteIfExists(tmp);
         } catch (IOException e) {
             why = e.toString();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             why = "interrupted";
+        } finally {
+            removeQuietly(out, tmp);
         }
         states.put(c.jar(), State.FAILED);
-        counters.aot = "failed: " + why;
+        t.counters().aot = "failed: " + why;
         LOG.warn("{}: cannot build a start-up cache with JDK {}: {}; it runs without one", p.script(),
                 p.jdk().version(), why);
     }
 
-    /** The training run (two for JDK 24); null when it succeeded, else why not. */
-    private static String train(CompiledScript c, JavaProgram p, Jdk.AotKind kind, Path out, Map<String, String> env,
-                                Path workDir) throws IOException, InterruptedException {
+    /** The training run (then, for JDK 24, the create step); null when it succeeded, else why not. */
+    private String train(Training t, Jdk.AotKind kind, Path out) throws IOException, InterruptedException {
+        JavaProgram p = t.program();
+        CompiledScript c = t.compiled();
         String config = out + ".config";
         List<String> first = switch (kind) {
             case AOT_CACHE -> JavaLauncher.vmArgs(p, "-XX:AOTCacheOutput=" + out);
@@ -149,17 +161,17 @@ final class AotCaches implements AutoCloseable {
             default -> JavaLauncher.vmArgs(p, "-XX:ArchiveClassesAtExit=" + out);
         };
         first.addAll(List.of("-cp", JavaLauncher.classPath(c, p), c.mainClass()));
-        String why = run(first, env, workDir, "the training run failed");
+        String why = training.run(first, t.env(), t.workDir(), t.script());
         if (why == null && kind == Jdk.AotKind.AOT_TWO_STEP) {
             List<String> create = JavaLauncher.vmArgs(p, "-XX:AOTMode=create", "-XX:AOTConfiguration=" + config,
                     "-XX:AOTCache=" + out);
             create.addAll(List.of("-cp", JavaLauncher.classPath(c, p)));
-            why = run(create, env, workDir, "creating it failed");
+            why = run(create, t.env(), t.workDir(), "creating it failed");
         }
-        Files.deleteIfExists(Path.of(config));
         return why;
     }
 
+    /** A JVM run of Kiln's own that runs none of the script's code (creating or mapping the cache). */
     private static String run(List<String> cmd, Map<String, String> env, Path workDir, String failure)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(workDir.toFile())
@@ -169,15 +181,28 @@ final class AotCaches implements AutoCloseable {
         pb.environment().putAll(env);
         Process proc = pb.start();
         try {
-            if (!proc.waitFor(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!proc.waitFor(CHECK_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 proc.destroyForcibly();
-                return failure + ": it did not finish within " + TRAINING_LIMIT.toSeconds() + " s";
+                return failure + ": it did not finish within " + CHECK_LIMIT.toSeconds() + " s";
             }
         } catch (InterruptedException e) {
-            proc.destroyForcibly(); // Kiln is stopping: no training run outlives it
+            proc.destroyForcibly(); // Kiln is stopping: nothing it started outlives it
             throw e;
         }
         return proc.exitValue() == 0 ? null : failure + " (exit status " + proc.exitValue() + ")";
+    }
+
+    private static void removeQuietly(Path out, Path tmp) {
+        try {
+            if (out != null) {
+                JavaCache.removeTree(out);
+            }
+            if (tmp != null) {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            // a leftover starts with '.': prune removes it
+        }
     }
 
     @Override

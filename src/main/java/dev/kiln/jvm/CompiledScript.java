@@ -40,4 +40,15 @@ public record CompiledScript(Path dir, String hash, String mainClass, List<Strin
     public boolean fresh() {
         return FileStamp.allCurrent(inputs);
     }
+
+    /** Whether its files all look unchanged but for their file keys (see {@link FileStamp#movedOnly()}). */
+    public boolean movedOnly() {
+        return inputs.stream().allMatch(s -> s.current() || s.movedOnly()) && !fresh();
+    }
+
+    /** The same compile, its inputs stamped as they are now. */
+    public CompiledScript restamped() {
+        return new CompiledScript(dir, hash, mainClass, errors, inputs.stream().map(s -> FileStamp.of(s.path()))
+                .toList(), compileMillis);
+    }
 }

@@ -55,6 +55,9 @@ final class CompiledScripts {
             if (c == null && cache.usable(false)) {
                 c = cache.load(dir).orElse(null); // a compile an earlier Kiln (or precompile) made
             }
+            if (c != null) {
+                c = sameSources(c, program);
+            }
             if (c != null && c.fresh() && cache.usable(false)) {
                 slot.current = c;
                 return Optional.of(c);
@@ -69,6 +72,30 @@ final class CompiledScripts {
                 cache.removeOlder(dir, c.hash(), previous == null ? null : previous.hash());
             }
             return Optional.ofNullable(c);
+        }
+    }
+
+    /**
+     * A compile whose files now have other file keys only (a cache shipped in a container image sees its scripts
+     * through another overlay mount; a copy kept the times): when their content still hashes to its jar's name,
+     * it is current, restamped (and its manifest rewritten when the cache is writable); else it is stale.
+     */
+    private CompiledScript sameSources(CompiledScript c, JavaProgram program) {
+        if (!c.ok() || !c.movedOnly()) {
+            return c;
+        }
+        try {
+            List<Path> sources = c.inputs().stream().map(FileStamp::path).toList();
+            if (!JavaCache.hash(sources, program.flagsKey()).equals(c.hash())) {
+                return c;
+            }
+            CompiledScript now = c.restamped();
+            if (cache.usable(true)) {
+                cache.store(now, program, null);
+            }
+            return now;
+        } catch (IOException e) {
+            return c; // compiled again, which reports what is wrong
         }
     }
 

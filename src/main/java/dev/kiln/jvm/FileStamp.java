@@ -34,6 +34,15 @@ public record FileStamp(Path path, long size, long mtime, String inode) {
         return size >= 0 && equals(of(path));
     }
 
+    /**
+     * Whether the file has the same size and modification time but another file key: the same file seen through
+     * another mount (a container's overlay, a restored backup), or a replacement only its content can tell apart.
+     */
+    public boolean movedOnly() {
+        FileStamp now = of(path);
+        return size >= 0 && size == now.size && mtime == now.mtime && !inode.equals(now.inode);
+    }
+
     /** Whether every one of them is still current: the freshness check, stat calls only. */
     public static boolean allCurrent(List<FileStamp> stamps) {
         for (FileStamp s : stamps) {

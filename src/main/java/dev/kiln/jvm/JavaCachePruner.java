@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
 
@@ -23,7 +24,14 @@ final class JavaCachePruner {
         }
         int removed = 0;
         try (Stream<Path> entries = Files.list(cache.root())) {
-            for (Path dir : entries.filter(Files::isDirectory).toList()) {
+            removeLeftovers(cache.root()); // javac archives' build folders
+            List<Path> all = entries.toList();
+            for (Path f : all) {
+                if (f.getFileName().toString().matches("javac-.*\\.jsa")) {
+                    removed += pruneArchive(f);
+                }
+            }
+            for (Path dir : all.stream().filter(Files::isDirectory).toList()) {
                 removeLeftovers(dir);
                 Properties m = new Properties();
                 try (InputStream in = Files.newInputStream(dir.resolve("manifest"))) {
@@ -33,17 +41,32 @@ final class JavaCachePruner {
                 }
                 String source = m.getProperty("source", "");
                 String java = m.getProperty("java", "");
-                if (!Files.isRegularFile(Path.of(source)) || !Files.isExecutable(Path.of(java))) {
+                boolean sourceThere = Files.isRegularFile(Path.of(source));
+                if (!sourceThere || !JdkRegistry.installed(Path.of(java), m.getProperty("version", ""))) {
                     JavaCache.removeTree(dir);
                     removed++;
                     LOG.info("pruned the cached jar of {} ({} is gone)", source,
-                            Files.isRegularFile(Path.of(source)) ? java : source);
+                            sourceThere ? "JDK " + m.getProperty("version", "") + " at " + java : source);
                 }
             }
         } catch (IOException e) {
             LOG.warn("pruning {} stopped: {}; fix: check the cache folder's permissions", cache.root(), e.toString());
         }
         return removed;
+    }
+
+    /** Removes a javac class archive whose javac is gone (or unknown: an archive is cheap to make again). */
+    private static int pruneArchive(Path archive) throws IOException {
+        Path owner = JavacArchives.owner(archive);
+        List<String> javac = Files.isRegularFile(owner) ? Files.readAllLines(owner) : List.of();
+        if (javac.size() == 2 && JdkRegistry.installed(Path.of(javac.get(0)), javac.get(1))) {
+            return 0;
+        }
+        Files.deleteIfExists(archive);
+        Files.deleteIfExists(owner);
+        LOG.info("pruned javac's class archive {} ({} is gone)", archive, javac.size() == 2
+                ? "JDK " + javac.get(1) + " at " + javac.get(0) : "its JDK");
+        return 1;
     }
 
     /** Build folders and temporary files a Kiln stopped mid-compile left behind, once they are an hour old. */

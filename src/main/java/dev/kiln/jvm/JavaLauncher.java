@@ -77,7 +77,8 @@ public final class JavaLauncher implements Launcher {
 
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
-            JavaStatistics.Counters counters = setup.statistics().of(setup.folders().name(program.script()));
+            String script = setup.folders().name(program.script());
+            JavaStatistics.Counters counters = setup.statistics().of(script);
             counters.jdk = jdk.version();
             counters.requests.increment();
             Optional<CompiledScript> compiled;
@@ -104,9 +105,12 @@ public final class JavaLauncher implements Launcher {
             if (aot == null) {
                 proc.whenExited(code -> {
                     if (code == 0) {
-                        setup.aot().afterGoodRun(c, program, env, workDir, counters);
+                        setup.aot().afterGoodRun(new AotCaches.Training(c, program, TrainingRun.environment(env),
+                                workDir, script, counters));
                     }
                 });
+            } else {
+                counters.aot = "ready"; // also when an earlier Kiln or precompile built it
             }
             return proc;
         }

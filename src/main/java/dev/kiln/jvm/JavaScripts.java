@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import dev.kiln.cache.BytecodeCache;
@@ -27,14 +26,14 @@ import dev.kiln.run.ScriptRunner;
  * the start-up caches and the counters.
  */
 public final class JavaScripts implements ScriptKind, AutoCloseable {
-    private static final Pattern MAIN = Pattern.compile("\\bvoid\\s+main\\s*\\(");
-
     private final JdkRegistry jdks;
     private final String defaultJava;
+    private final Map<String, String> scriptEnv;
     private final JavaCache cache;
     private final JavaLauncher.Setup setup;
     private final JavacArchives javacArchives;
     private final Map<Jdk, JavaLauncher> launchers = new ConcurrentHashMap<>();
+    private final HelperSources helpers = new HelperSources();
 
     /**
      * @param scriptEnv      the scripts' environment: its PATH finds {@code java}, javac runs with it
@@ -45,12 +44,13 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
     public JavaScripts(ScriptRunner runner, BytecodeCache bytecodeCache, Map<String, String> scriptEnv,
                        String defaultJava, boolean startupCache, ScriptFolders folders, Duration compileTimeout) {
         this.jdks = new JdkRegistry(scriptEnv);
+        this.scriptEnv = Map.copyOf(scriptEnv);
         this.defaultJava = defaultJava;
         this.cache = new JavaCache(bytecodeCache);
         this.javacArchives = new JavacArchives(cache, startupCache, scriptEnv);
         this.setup = new JavaLauncher.Setup(runner,
                 new CompiledScripts(cache, new Javac(scriptEnv, compileTimeout, javacArchives)),
-                new AotCaches(startupCache), new JavaStatistics(), folders);
+                new AotCaches(startupCache, new TrainingRun(runner)), new JavaStatistics(), folders);
         jdks.lookup(defaultJava); // resolved once at start, and logged there if it is missing
     }
 
@@ -62,6 +62,11 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
     @Override
     public boolean claims(Path script) {
         return script.getFileName().toString().endsWith(".java");
+    }
+
+    @Override
+    public Optional<String> imported(Path script) {
+        return claims(script) ? helpers.refusal(script) : Optional.empty();
     }
 
     @Override
@@ -98,19 +103,28 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
         } else {
             jdk = claims(script) ? jdks.lookup(defaultJava) : Optional.empty();
         }
-        if (jdk.isEmpty() || !MAIN.matcher(Files.readString(script, StandardCharsets.UTF_8)).find()) {
+        if (jdk.isEmpty() || !HelperSources.MAIN.matcher(Files.readString(script, StandardCharsets.UTF_8)).find()) {
             return Optional.empty(); // a helper class of other scripts, not a program of its own
         }
         JavaProgram p = JavaProgram.of(script, jdk.get(), words);
         return p.runnable() ? Optional.of(p) : Optional.empty();
     }
 
-    /** What precompiling the Java scripts did. */
-    public record Precompiled(int scripts, int compiled, int fresh, List<String> errors) {
+    /**
+     * What precompiling the Java scripts did.
+     *
+     * @param startupCaches how many of them have a start-up cache now (when asked for)
+     */
+    public record Precompiled(int scripts, int compiled, int fresh, int startupCaches, List<String> errors) {
     }
 
-    /** Compiles every Java script below the scripts folder that is not fresh in the cache. */
-    public Precompiled precompile() throws IOException, InterruptedException {
+    /**
+     * Compiles every Java script below the script folders that is not fresh in the cache; with
+     * {@code startupCaches}, then builds each its start-up cache (as a request's first good run would) by one
+     * training run: a GET with no request behind it ({@link TrainingRun#withoutRequest}), as the script user, under
+     * a request's limits, its output dropped.
+     */
+    public Precompiled precompile(boolean startupCaches) throws IOException, InterruptedException {
         List<Path> files = new ArrayList<>();
         for (Path root : setup.folders().roots()) {
             try (Stream<Path> walk = Files.walk(root, 4)) {
@@ -120,6 +134,7 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
         }
         int scripts = 0;
         int compiled = 0;
+        int cached = 0;
         List<String> errors = new ArrayList<>();
         for (Path f : files) {
             Optional<JavaProgram> p = programFor(f);
@@ -127,17 +142,21 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
                 continue;
             }
             scripts++;
-            JavaStatistics.Counters counters = setup.statistics().of(setup.folders().name(f));
+            String script = setup.folders().name(f);
+            JavaStatistics.Counters counters = setup.statistics().of(script);
             long before = counters.compiles.sum();
             Optional<CompiledScript> c = setup.compiled().get(p.get(), counters);
             compiled += (int) (counters.compiles.sum() - before);
             if (c.isEmpty()) {
                 errors.add(f + ": the cache cannot hold its jar (logged above)");
-            } else {
+            } else if (!c.get().ok()) {
                 errors.addAll(c.get().errors());
+            } else if (startupCaches && setup.aot().buildNow(new AotCaches.Training(c.get(), p.get(),
+                    TrainingRun.withoutRequest(scriptEnv, script, f), f.getParent(), script, counters))) {
+                cached++;
             }
         }
-        return new Precompiled(scripts, compiled, scripts - compiled, errors);
+        return new Precompiled(scripts, compiled, scripts - compiled, cached, errors);
     }
 
     /** Removes cache entries whose script or JDK is gone; returns how many. */

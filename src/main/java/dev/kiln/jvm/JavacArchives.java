@@ -86,6 +86,12 @@ final class JavacArchives implements AutoCloseable {
                 + ".jsa");
     }
 
+    /** The file beside an archive naming the javac and version it was made of: prune tells when that JDK is gone. */
+    static Path owner(Path archive) {
+        String name = archive.getFileName().toString();
+        return archive.resolveSibling(name.substring(0, name.length() - ".jsa".length()) + ".javac");
+    }
+
     private void build(Jdk jdk, Path file) {
         Path work = null;
         try {
@@ -108,6 +114,9 @@ final class JavacArchives implements AutoCloseable {
             }
             if (exited && p.exitValue() == 0 && Files.isRegularFile(tmp)) {
                 Files.setPosixFilePermissions(tmp, JavaCache.fileModeIn(file.getParent()));
+                Path owner = work.resolve("javac.owner");
+                Files.writeString(owner, jdk.javac() + "\n" + jdk.version() + "\n");
+                Files.move(owner, owner(file), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
                 LOG.info("built javac's class archive {} for JDK {}: compiles start faster from now on", file,
                         jdk.version());

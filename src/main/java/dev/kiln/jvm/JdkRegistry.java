@@ -68,11 +68,7 @@ public final class JdkRegistry {
             if (!Files.isExecutable(javac)) {
                 return failed(command, java + " has no javac beside it (a JRE, not a JDK)");
             }
-            Properties release = new Properties();
-            try (InputStream in = Files.newInputStream(home.resolve("release"))) {
-                release.load(in);
-            }
-            String version = release.getProperty("JAVA_VERSION", "").replace("\"", "").strip();
+            String version = version(home);
             String feature = version.split("[.+-]")[0];
             if (!feature.matches("[0-9]+")) {
                 return failed(command, "cannot tell its version from " + home.resolve("release"));
@@ -81,6 +77,28 @@ public final class JdkRegistry {
             return new Found(new Jdk(command, java, javac, version, n), null);
         } catch (IOException e) {
             return failed(command, "cannot read its JDK: " + e.getMessage());
+        }
+    }
+
+    /** {@code JAVA_VERSION} of a JDK's {@code release} file, e.g. 25.0.3; empty when it has none. */
+    static String version(Path home) throws IOException {
+        Properties release = new Properties();
+        try (InputStream in = Files.newInputStream(home.resolve("release"))) {
+            release.load(in);
+        }
+        return release.getProperty("JAVA_VERSION", "").replace("\"", "").strip();
+    }
+
+    /**
+     * Whether the JDK of this binary ({@code bin/java} or {@code bin/javac}, as a compile recorded it) is still
+     * installed at that version: false once it is removed or upgraded in place (a new version compiles anew).
+     */
+    static boolean installed(Path binary, String version) {
+        try {
+            Path home = binary.toRealPath().getParent().getParent();
+            return Files.isExecutable(binary) && version(home).equals(version);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -33,11 +33,13 @@ final class Commands {
             }
             out.printf("precompiled %d scripts into %s in %d ms: %s%n", s.scripts(), kiln.cache().prefix(),
                     (System.nanoTime() - start) / 1_000_000, s.describe());
-            JavaScripts.Precompiled j = kiln.java().precompile();
+            boolean startupCaches = config.interpreters().precompileStartupCache();
+            JavaScripts.Precompiled j = kiln.java().precompile(startupCaches);
             j.errors().forEach(out::println);
             if (j.scripts() > 0) {
-                out.printf("precompiled %d Java scripts: %d compiled, %d already fresh, %d errors%n", j.scripts(),
-                        j.compiled(), j.fresh(), j.errors().size());
+                out.printf("precompiled %d Java scripts: %d compiled, %d already fresh, %d errors%s%n", j.scripts(),
+                        j.compiled(), j.fresh(), j.errors().size(), startupCaches ? ", " + j.startupCaches()
+                                + " with a start-up cache" : "");
             }
             return s.ok() && j.errors().isEmpty() ? ExitCode.OK : ExitCode.FAILURE;
         }

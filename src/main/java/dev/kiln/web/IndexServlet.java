@@ -11,8 +11,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import dev.kiln.Kiln;
+import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.ErrorPage;
-import dev.kiln.cgi.LibraryFiles;
 import dev.kiln.cgi.Route;
 
 /**
@@ -38,7 +38,7 @@ public class IndexServlet extends KilnServlet {
                         + "</style></head><body>\n<h1>Kiln</h1>\n");
         for (Route route : status && k.config().operations().listScripts() ? k.host().settings().routes()
                 : List.<Route>of()) {
-            List<String> scripts = scripts(route.resolver().root(), route.planner().library());
+            List<String> scripts = scripts(route.resolver().root(), route.planner());
             if (scripts.isEmpty()) {
                 continue;
             }
@@ -58,10 +58,10 @@ public class IndexServlet extends KilnServlet {
         send(resp, 200, "text/html;charset=utf-8", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static List<String> scripts(Path root, LibraryFiles library) throws IOException {
+    private static List<String> scripts(Path root, CommandPlanner planner) throws IOException {
         try (Stream<Path> files = Files.walk(root, 3)) {
             return files.filter(Files::isRegularFile)
-                    .filter(p -> listed(root, p) && library.why(p).isEmpty())
+                    .filter(p -> listed(root, p) && planner.imported(p).isEmpty())
                     .map(p -> root.relativize(p).toString())
                     .sorted()
                     .limit(500)

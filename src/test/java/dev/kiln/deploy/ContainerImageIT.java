@@ -17,6 +17,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.kiln.testing.Commands;
 import dev.kiln.testing.FreePort;
 import dev.kiln.testing.Podman;
@@ -25,7 +27,7 @@ import dev.kiln.testing.ScriptCounters;
 
 /**
  * docker/Dockerfile built with podman on a local Debian base (bin/local-base-image) and run: the bundled examples
- * served from the warm cache the build shipped, as the image's non-root user, its HEALTHCHECK, a scripts folder
+ * (Python and Java) served from the warm cache the build shipped, as the image's non-root user, its HEALTHCHECK, a scripts folder
  * mounted read-only, and a clean stop. The build takes a minute or more, so it runs once per CI run: .ci/run sets
  * SKIP_IMAGE_BUILD=1 for its second JDK.
  */
@@ -72,6 +74,12 @@ class ContainerImageIT {
                 assertThat(first.compiled()).as("%s: modules compiled by its first request", script).isZero();
                 assertThat(first.cached() + first.shipped()).as("%s: modules found in the cache", script).isPositive();
             }
+            HttpResponse<String> api = kiln.get("/cgi-bin/Api.java?name=Ada");
+            assertThat(api.statusCode()).as(kiln.logs()).isEqualTo(200);
+            assertThat(api.body()).contains("\"greeting\": \"Hello, Ada!\"");
+            JsonNode java = kiln.status().path("javaScripts").path("Api.java");
+            assertThat(java.path("compiles").asInt()).as("Api.java: compiles by its first request").isZero();
+            assertThat(java.path("aot").asText()).as("Api.java: its start-up cache, shipped").isEqualTo("ready");
             assertThat(uidOfJava(kiln)).as("uid Kiln runs as").isEqualTo(KILN_UID);
             assertThat(kiln.get("/cgi-bin/hello.sh").body()).contains("Hello");
             stopsCleanly(kiln);

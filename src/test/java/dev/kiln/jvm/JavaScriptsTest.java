@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -114,6 +115,50 @@ class JavaScriptsTest {
         edit(kiln.scripts().resolve("multi/Unused.java"), "{ }", "{ int x; }");
         assertThat(kiln.get("/cgi-bin/multi/Main.java").body()).isEqualTo("g22 h333\n");
         assertThat(javaStats("multi/Main.java").path("compiles").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aHelperClassWithoutMainIsNotListedAndARequestForItIsRefusedWith403AndALogLine() throws Exception {
+        kiln.script("siblings/App.java", classic("App", "System.out.println(Part.name());"));
+        Path part = kiln.script("siblings/Part.java", "class Part {\n    static String name() { return \"part\"; }\n}\n");
+        assertThat(kiln.get("/").body()).contains("siblings/App.java").doesNotContain("siblings/Part.java");
+        try (LogCapture logs = LogCapture.capture()) {
+            assertThat(kiln.get("/cgi-bin/siblings/Part.java").statusCode()).isEqualTo(403);
+            assertThat(logs.matching("GET /cgi-bin/siblings/Part.java: 403", "it is a class other Java scripts use "
+                    + "(it has no main method)")).as("%s", logs.lines()).hasSize(1);
+        }
+        assertThat(kiln.get("/cgi-bin/siblings/App.java").body()).isEqualTo("part\n");
+        assertThat(javaStats("siblings/Part.java").isMissingNode()).as("never compiled on its own").isTrue();
+
+        // given a main method, it is a program of its own: listed and run
+        edit(part, "    static String name()", "    public static void main(String[] a) {\n        " + HEAD
+                + "\n        System.out.println(\"own\");\n    }\n    static String name()");
+        assertThat(kiln.get("/").body()).contains("siblings/Part.java");
+        assertThat(kiln.get("/cgi-bin/siblings/Part.java").body()).isEqualTo("own\n");
+    }
+
+    @Test
+    void aFileSeenWithAnotherInodeButTheSameContentIsNotRecompiledOtherContentIs() throws Exception {
+        Path script = kiln.script("inode/Same.java", classic("Same", "System.out.println(\"one\");"));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("one\n");
+        // what a container's overlay (or a copy keeping times) shows: same size and time, another inode
+        replaceKeepingTime(script, Files.readString(script));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("one\n");
+        assertThat(javaStats("inode/Same.java").path("compiles").asInt()).isEqualTo(1);
+        replaceKeepingTime(script, Files.readString(script).replace("\"one\"", "\"two\""));
+        assertThat(kiln.get("/cgi-bin/inode/Same.java").body()).isEqualTo("two\n");
+        assertThat(javaStats("inode/Same.java").path("compiles").asInt()).isEqualTo(2);
+    }
+
+    /** Writes a new file (a new inode) over {@code file} with its size and modification time. */
+    static void replaceKeepingTime(Path file, String content) throws Exception {
+        FileTime time = Files.getLastModifiedTime(file);
+        Path next = file.resolveSibling(".next");
+        Files.writeString(next, content);
+        assertThat(Files.size(next)).isEqualTo(Files.size(file));
+        Files.setPosixFilePermissions(next, Files.getPosixFilePermissions(file));
+        Files.setLastModifiedTime(next, time);
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test

@@ -84,6 +84,47 @@ class JavaStartupCacheTest {
         assertThat(edited.body()).endsWith(" edited\n").doesNotContain(option);
     }
 
+    /** Any JDK does (the background test covers both kinds): the JDK on PATH, whose is a dynamic CDS archive. */
+    @Test
+    void precompileWithStartupCachesLeavesTheFirstRequestOfTheNextKilnNothingToBuild(@TempDir Path own) throws Exception {
+        String java = "/usr/bin/java";
+        String option = "-XX:SharedArchiveFile=";
+        String body = "java.nio.file.Files.writeString(java.nio.file.Path.of(\"runs\"), System.getProperty(\"user.name\")\n"
+                + "            + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"|\" + System.getenv(\"REQUEST_METHOD\") + \"|\"\n"
+                + "            + System.getenv(\"QUERY_STRING\") + \"\\n\", java.nio.file.StandardOpenOption.CREATE,\n"
+                + "            java.nio.file.StandardOpenOption.APPEND);\n        " + ARGS;
+        Path folder = KilnTestServer.scriptWritable(own.resolve("cgi-bin/warm")); // it notes its runs there
+        KilnTestServer.writeScript(own.resolve("cgi-bin"), "warm/Warm.java", JavaScriptsTest.classic("Warm", body));
+        try (KilnTestServer k = KilnTestServer.builder(own).option("java", java).start();
+             LogCapture logs = LogCapture.capture()) {
+            JavaScripts.Precompiled p = k.kiln().java().precompile(true);
+            assertThat(p.compiled()).isEqualTo(1);
+            assertThat(p.startupCaches()).as("%s", logs.lines()).isEqualTo(1);
+            assertThat(k.kiln().java().precompile(true).startupCaches()).as("kept, not built again").isEqualTo(1);
+            assertThat(logs.matching("warm/Warm.java: built its start-up cache")).hasSize(1);
+        }
+        try (KilnTestServer next = KilnTestServer.builder(own).option("java", java).start();
+             LogCapture logs = LogCapture.capture()) {
+            HttpResponse<String> first = next.get("/cgi-bin/warm/Warm.java?q=1");
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+            assertThat(first.body()).contains(option + own.resolve("cache/java"));
+            assertThat(aotOf(next, "warm/Warm.java")).isEqualTo("ready");
+            assertThat(next.status().path("javaScripts").path("warm/Warm.java").path("compiles").asInt()).isZero();
+            assertThat(logs.matching("compiled ")).isEmpty();
+            assertThat(logs.matching("built its start-up cache")).isEmpty();
+        }
+        // the training run: a plain GET, as the script user (the same user as the request's run)
+        List<String> runs = Files.readAllLines(folder.resolve("runs"));
+        assertThat(runs).hasSize(2);
+        assertThat(runs.get(0)).endsWith("|1|GET|");
+        assertThat(runs.get(1)).endsWith("|null|GET|q=1");
+        assertThat(runs.get(0).split("\\|")[0]).isEqualTo(runs.get(1).split("\\|")[0]).isNotEqualTo("root");
+    }
+
+    static String aotOf(KilnTestServer k, String script) throws Exception {
+        return k.status().path("javaScripts").path(script).path("aot").asText();
+    }
+
     @Test
     void aCacheThatCannotBeBuiltIsSaidOnceAndTheScriptRunsWithout() throws Exception {
         // the second run (the training run) fails, every other run succeeds
@@ -91,7 +132,8 @@ class JavaStartupCacheTest {
                 + "        int runs = java.nio.file.Files.exists(n) ? Integer.parseInt(java.nio.file.Files.readString(n)) : 0;\n"
                 + "        java.nio.file.Files.writeString(n, Integer.toString(runs + 1));\n"
                 + "        java.nio.file.Files.writeString(java.nio.file.Path.of(\"seen\"), System.getenv(\"QUERY_STRING\") + \"|\"\n"
-                + "            + System.getenv(\"HTTP_COOKIE\") + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"\\n\",\n"
+                + "            + System.getenv(\"HTTP_COOKIE\") + \"|\" + System.getenv(\"KILN_TRAINING_RUN\") + \"|\"\n"
+                + "            + System.getProperty(\"user.name\") + \"\\n\",\n"
                 + "            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);\n"
                 + "        if (runs == 1) { System.exit(3); }\n"
                 + "        " + ARGS;
@@ -112,20 +154,25 @@ class JavaStartupCacheTest {
                     "the training run failed (exit status 3); it runs without one")).as("%s", logs.lines()).hasSize(1);
         }
         assertThat(aot("noaot/Flaky.java")).isEqualTo("failed: the training run failed (exit status 3)");
-        // the training run was a plain GET: the first request's query and cookie were not replayed
-        assertThat(Files.readAllLines(kiln.scripts().resolve("noaot/seen")).subList(0, 2))
-                .containsExactly("secret=1|session=private|null", "|null|1");
+        // the training run was a plain GET (the first request's query and cookie were not replayed), as the script
+        // user: the user the request ran as, not Kiln's
+        List<String> seen = Files.readAllLines(kiln.scripts().resolve("noaot/seen")).subList(0, 2);
+        String user = seen.get(0).substring(seen.get(0).lastIndexOf('|') + 1);
+        assertThat(user).isNotEqualTo("root");
+        assertThat(seen).containsExactly("secret=1|session=private|null|" + user, "|null|1|" + user);
     }
 
     @Test
-    void precompileCompilesEveryJavaProgramAndPruneDropsEntriesOfGoneScripts(@TempDir Path own) throws Exception {
-        try (KilnTestServer k = KilnTestServer.builder(own).start()) {
+    void precompileCompilesEveryJavaProgramAndPruneDropsEntriesOfGoneScriptsAndJdks(@TempDir Path own) throws Exception {
+        Path jdk = ownJdk(own.resolve("jdk"));
+        String version = Files.readString(jdk.resolve("release")).replaceAll("(?s).*JAVA_VERSION=\"([^\"]+)\".*", "$1");
+        try (KilnTestServer k = KilnTestServer.builder(own).option("java", jdk.resolve("bin/java").toString()).start()) {
             Path app = k.script("App.java", "class App {\n    public static void main(String[] a) {\n"
                     + "        System.out.print(\"Content-Type: text/plain\\r\\n\\r\\n\" + Lib.x());\n    }\n}\n");
             k.script("Lib.java", "class Lib {\n    static String x() { return \"lib\"; }\n}\n");
             k.script("Bad.java", "class Bad {\n    public static void main(String[] a) { nope(); }\n}\n");
             JavaScripts java = k.kiln().java();
-            JavaScripts.Precompiled first = java.precompile();
+            JavaScripts.Precompiled first = java.precompile(false);
             assertThat(first.scripts()).as("App and Bad: Lib has no main").isEqualTo(2);
             assertThat(first.compiled()).isEqualTo(2);
             assertThat(first.errors()).singleElement().asString().startsWith(own.resolve("cgi-bin/Bad.java") + ":2: ");
@@ -135,7 +182,8 @@ class JavaStartupCacheTest {
                     return files.anyMatch(f -> f.getFileName().toString().matches("javac-[0-9a-f]{16}\\.jsa"));
                 }
             });
-            JavaScripts.Precompiled again = java.precompile();
+            assertThat(own.resolve("cache/java")).isDirectoryContaining("regex:.*/javac-[0-9a-f]{16}\\.javac");
+            JavaScripts.Precompiled again = java.precompile(false);
             assertThat(again.compiled()).isZero();
             assertThat(again.fresh()).isEqualTo(2);
             assertThat(k.get("/cgi-bin/App.java").body()).isEqualTo("lib");
@@ -150,6 +198,37 @@ class JavaStartupCacheTest {
                 assertThat(dirs.stream().filter(Files::isDirectory).filter(d -> !d.getFileName().toString().startsWith(".")))
                         .hasSize(1); // Bad.java's entry (a build folder of javac's archive may still be going)
             }
+
+            // a JDK upgraded in place (same path, another version) is gone too: its scripts compile anew
+            assertThat(JdkRegistry.installed(jdk.resolve("bin/java"), version)).isTrue();
+            assertThat(JdkRegistry.installed(jdk.resolve("bin/java"), version + ".1")).isFalse();
+            Poll.within(Duration.ofSeconds(40)).until("App's training run", () -> !k.status().path("javaScripts")
+                    .path("App.java").path("aot").asText().equals("building"));
+            JavaCache.removeTree(jdk);
+            try (LogCapture logs = LogCapture.capture()) {
+                assertThat(java.prune()).as("Bad.java's entry and javac's archive").isEqualTo(2);
+                assertThat(logs.matching("pruned the cached jar of " + k.scripts().resolve("Bad.java"),
+                        "(JDK " + version + " at " + jdk.resolve("bin/java") + " is gone)")).as("%s", logs.lines()).hasSize(1);
+                assertThat(logs.matching("pruned javac's class archive", "(JDK " + version + " at "
+                        + jdk.resolve("bin/javac") + " is gone)")).hasSize(1);
+            }
+            try (var left = Files.list(entries)) {
+                assertThat(left.filter(f -> !f.getFileName().toString().startsWith("."))).isEmpty();
+            }
         }
+    }
+
+    /** A JDK of its own under {@code dir}: launchers that exec the real ones, and a copy of its release file. */
+    static Path ownJdk(Path dir) throws Exception {
+        Path real = Path.of("/usr/bin/java").toRealPath().getParent().getParent();
+        Path jdk = Files.createDirectories(dir.resolve("bin")).getParent();
+        for (String tool : List.of("java", "javac")) {
+            Files.writeString(jdk.resolve("bin/" + tool), "#!/bin/sh\nexec " + real.resolve("bin/" + tool) + " \"$@\"\n");
+            Files.setPosixFilePermissions(jdk.resolve("bin/" + tool), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.setPosixFilePermissions(jdk.resolve("bin"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(jdk, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.copy(real.resolve("release"), jdk.resolve("release"));
+        return jdk;
     }
 }
