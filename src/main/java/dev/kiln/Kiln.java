@@ -94,7 +94,8 @@ public final class Kiln implements AutoCloseable {
                 user.switches() ? user.gid() : -1);
         Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
         ScriptsFolder.check(scripts);
-        ScriptResolver resolver = new ScriptResolver(scripts);
+        ScriptResolver resolver = new ScriptResolver(scripts,
+                ScriptResolver.Symlinks.valueOf(config.folders().symlinks().name()));
         this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.runtime = new RuntimeFiles(cache);
@@ -122,8 +123,9 @@ public final class Kiln implements AutoCloseable {
                     () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
         }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
-                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(), resolver.root(),
-                config.privileges().allowWritableScripts());
+                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(),
+                new CommandPlanner.FileRules(resolver.root(), config.privileges().allowWritableScripts(), user,
+                        config.privileges().requireExec()));
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,

@@ -65,6 +65,7 @@ final class WarConfig {
         }
         d.put(Option.SCRIPTS.key(), scripts);
         d.put(Option.CACHE.key(), tempDir(ctx).resolve("kiln-cache").toString());
+        d.put(Option.REQUIRE_EXEC.key(), "false"); // a WAR is a zip: its files lose their execute bits
         return d;
     }
 
