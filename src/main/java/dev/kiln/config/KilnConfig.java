@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 public record KilnConfig(
         Listen listen,
         Folders folders,
+        Routes routes,
         Interpreters interpreters,
         Protocol protocol,
         Timeouts timeouts,
@@ -55,6 +56,23 @@ public record KilnConfig(
      */
     public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library,
                           Symlinks symlinks, boolean defaults) {
+    }
+
+    /**
+     * URL prefixes and the folders they serve; no prefix overlaps another, nor Kiln's own /kiln/.
+     *
+     * @param scriptAliases prefixes whose files run as CGI scripts: /cgi-bin for the scripts folder
+     * @param statics       prefixes served as static files (Apache's Alias); standalone only
+     */
+    public record Routes(List<Alias> scriptAliases, List<Alias> statics) {
+    }
+
+    /** One URL prefix (segments, no trailing slash: {@code /cgi-bin}) and the folder it serves. */
+    public record Alias(String prefix, Path folder) {
+        /** The servlet mapping of the prefix: itself and everything below it. */
+        public String mapping() {
+            return prefix + "/*";
+        }
     }
 
     /**
@@ -154,6 +172,7 @@ public record KilnConfig(
                         r.names(Option.LIBRARY),
                         r.choice(Option.SYMLINKS, Symlinks.values(), Symlinks::word, "inside, owner-match or follow"),
                         r.isDefault(Option.SCRIPTS) && r.isDefault(Option.CACHE)),
+                routes(r),
                 new Interpreters(
                         r.command(Option.PYTHON),
                         r.command(Option.JAVA),
@@ -221,6 +240,9 @@ public record KilnConfig(
         return Arrays.stream(Option.values()).map(o -> new Setting(o, r.raw(o), r.from(o))).toList();
     }
 
+    /** Where the scripts folder is served. */
+    public static final String CGI_BIN = "/cgi-bin";
+
     /** The options a reload applies while Kiln runs; a change to any other needs a restart. */
     public static final Set<Option> RELOADABLE = Set.of(Option.TIMEOUT, Option.IDLE_TIMEOUT, Option.KILL_GRACE,
             Option.STDERR_TIMEOUT, Option.SHUTDOWN_GRACE, Option.MAX_CONCURRENT, Option.MAX_QUEUED,
@@ -230,7 +252,7 @@ public record KilnConfig(
     public KilnConfig reloaded(KilnConfig next) {
         Protocol p = protocol;
         Operations o = operations;
-        return new KilnConfig(listen, folders, interpreters,
+        return new KilnConfig(listen, folders, routes, interpreters,
                 new Protocol(next.protocol.passEnv, next.protocol.env, p.envHttpHeaders, p.passAuth,
                         p.cmdLineArguments, p.methods),
                 next.timeouts, next.concurrency, sizes, clients, limits,
@@ -254,6 +276,13 @@ public record KilnConfig(
         }
         return Optional.of(new Tls(cert, r.file(Option.TLS_KEY), r.raw(Option.TLS_PASSWORD),
                 r.integer(Option.HTTPS_PORT, 0, 65535), redirect));
+    }
+
+    private static Routes routes(OptionSources r) {
+        List<Alias> scriptAliases = List.of(new Alias(CGI_BIN, r.folder(Option.SCRIPTS)));
+        List<Alias> statics = r.aliases(Option.STATIC);
+        Aliases.checkPrefixes(scriptAliases, statics);
+        return new Routes(scriptAliases, statics);
     }
 
     private static int maxConcurrent(OptionSources r) {

@@ -24,6 +24,9 @@ public enum Option {
             "With tls-cert: the HTTP port answers every request with a redirect to the same URL over HTTPS."),
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
+    STATIC("static", "PREFIX=DIR", "",
+            "A URL prefix served as static files from a folder (repeatable; Apache's Alias): content types, ranges, "
+                    + "ETags; no listings, no hidden files, never a scripts folder. Standalone only."),
     CACHE("cache", "DIR", "~/.cache/kiln",
             "Shared bytecode cache folder (created 0700, or 2750 for the script group; root: /var/cache/kiln). "
                     + "In a WAR: the context's temporary folder."),
@@ -130,7 +133,7 @@ public enum Option {
             "Run only scripts with the execute bit for the user who runs them, as Apache does (else 500). "
                     + "In a WAR, which loses execute bits: false.");
 
-    /** Joins the values of a repeated {@code --env} into one: no variable's value can hold a NUL. */
+    /** Joins the values of a repeated option ({@link #repeatable}) into one: no value can hold a NUL. */
     public static final String REPEATED_SEPARATOR = "\0";
 
     private final String key;
@@ -168,6 +171,11 @@ public enum Option {
 
     public String help() {
         return help;
+    }
+
+    /** Whether giving the flag again adds a value rather than replacing it. */
+    public boolean repeatable() {
+        return this == ENV || this == STATIC;
     }
 
     public static Optional<Option> byKey(String key) {

@@ -182,6 +182,11 @@ final class OptionSources {
         return List.copyOf(out);
     }
 
+    /** URL-PREFIX=FOLDER items (script-alias, static); a folder's {@code ~} is the host's HOME. */
+    List<KilnConfig.Alias> aliases(Option o) {
+        return Aliases.parse(o, from(o), raw(o), v -> path(o, expandHome(v)));
+    }
+
     /** Comma-separated addresses and CIDR blocks. */
     List<AddressRange> addresses(Option o) {
         List<AddressRange> out = new ArrayList<>();

@@ -55,7 +55,7 @@ record CommandLine(SubCommand command, Map<String, String> options, boolean help
                 }
                 value = rest.get(++i);
             }
-            if (name.equals(Option.ENV.key())) {
+            if (Option.byKey(name).get().repeatable()) {
                 options.merge(name, value, (earlier, later) -> earlier + Option.REPEATED_SEPARATOR + later);
             } else {
                 options.put(name, value);

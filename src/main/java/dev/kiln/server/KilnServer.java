@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +100,10 @@ public final class KilnServer implements AutoCloseable {
         ServletHolder cgi = new ServletHolder("cgi", new JettyCgiServlet(kiln));
         cgi.setAsyncSupported(true); // a stalled upload's rest is waited for without a request thread
         context.addServlet(cgi, "/cgi-bin/*");
+        List<Path> scriptFolders = List.of(kiln.host().settings().resolver().root());
+        for (KilnConfig.Alias alias : config.routes().statics()) {
+            context.addServlet(StaticFiles.holder(alias, scriptFolders), alias.mapping());
+        }
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         ServletHolder health = new ServletHolder("health", new HealthServlet(kiln));
         context.addServlet(health, "/kiln/health");

@@ -53,6 +53,10 @@ final class WarConfig {
         sources.add(new KilnConfig.Source("environment", fromEnv.options()));
         sources.add(new KilnConfig.Source("webapp default", webappDefaults(ctx, env)));
         KilnConfig config = KilnConfig.resolve(sources, env);
+        if (!config.routes().statics().isEmpty()) {
+            LOG.warn("static is standalone only and ignored in a WAR; fix: let the container serve static files "
+                    + "(the webapp's own files, or a PreResources folder in META-INF/context.xml; see the README)");
+        }
         return new Kiln(config, env, tempDir(ctx));
     }
 

@@ -204,6 +204,15 @@ class KilnMainTest {
     }
 
     @Test
+    void staticIsRepeatableOnTheCommandLine() throws Exception {
+        Files.writeString(temp.resolve("none.properties"), "");
+        KilnConfig c = KilnMain.resolve(CommandLine.parse(new String[] {"--static", "/a/=/srv/a", "--static=/b=/srv/b,c"}),
+                Map.of("HOME", temp.toString(), "KILN_CONFIG", temp.resolve("none.properties").toString()));
+        assertThat(c.routes().statics()).containsExactly(new KilnConfig.Alias("/a", Path.of("/srv/a")),
+                new KilnConfig.Alias("/b", Path.of("/srv/b,c")));
+    }
+
+    @Test
     void passEnvPlusNamesAddToTheDefaultList() {
         KilnConfig c = KilnConfig.resolve(List.of(new KilnConfig.Source("t", Map.of("pass-env", "+PGHOST, +PGPORT"))),
                 Map.of());
