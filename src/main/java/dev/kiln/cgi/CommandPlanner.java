@@ -72,11 +72,18 @@ public final class CommandPlanner {
         if (unsafe.isPresent()) {
             return new Plan.Refuse(unsafe.get());
         }
-        Optional<String> notExecutable = executeBit.refusal(script);
-        if (notExecutable.isPresent()) {
-            return new Plan.CannotStart(notExecutable.get()); // 500, as Apache answers
+        Plan plan = choose(script, commandLineArgs(queryString));
+        if (plan instanceof Plan.Run) {
+            // a file that is no script at all keeps its 403; one Kiln would run needs its execute bit, else 500
+            Optional<String> notExecutable = executeBit.refusal(script);
+            if (notExecutable.isPresent()) {
+                return new Plan.CannotStart(notExecutable.get());
+            }
         }
-        List<String> args = commandLineArgs(queryString);
+        return plan;
+    }
+
+    private Plan choose(Path script, List<String> args) {
         Optional<Shebang> shebang;
         try {
             shebang = Shebang.read(script);
