@@ -88,8 +88,8 @@ public final class Kiln implements AutoCloseable {
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        ScriptUser user = Separation.decide(config.privileges().scriptUser(), config.privileges().scriptGroup(),
-                ProcessUser.current());
+        KilnConfig.Privileges privileges = config.privileges();
+        ScriptUser user = Separation.decide(privileges.scriptUser(), privileges.scriptGroup(), ProcessUser.current());
         this.cache = new BytecodeCache(Separation.cacheFolder(config.folders(), user),
                 user.switches() ? user.gid() : -1);
         Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
@@ -124,8 +124,7 @@ public final class Kiln implements AutoCloseable {
         }
         CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
                 List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(),
-                new CommandPlanner.FileRules(resolver.root(), config.privileges().allowWritableScripts(), user,
-                        config.privileges().requireExec()));
+                new CommandPlanner.FileRules(privileges.allowWritableScripts(), user, privileges.requireExec()));
         this.host = new CgiHost(new CgiHost.Settings(
                 resolver,
                 planner,
@@ -137,8 +136,7 @@ public final class Kiln implements AutoCloseable {
                         config.clients().maxSpool(), config.clients().maxUploads()),
                 config.clients().responseBuffer(),
                 new BodyPace(config.clients().bodyTimeout(), config.clients().bodyMinRate()),
-                config.sizes().maxBody(),
-                config.sizes().maxHeaderSize(),
+                config.sizes().maxBody(), config.sizes().maxHeaderSize(),
                 protocol.methods()));
         this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
                 forkServers));

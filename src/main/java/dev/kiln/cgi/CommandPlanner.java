@@ -30,16 +30,15 @@ public final class CommandPlanner {
     /**
      * What a script's file must be to run.
      *
-     * @param root          the scripts folder (real path)
      * @param allowWritable run scripts others may write (option allow-writable-scripts), else they are refused
      * @param user          who runs scripts, whose execute bit counts
      * @param requireExec   refuse scripts without that execute bit (option require-exec)
      */
-    public record FileRules(Path root, boolean allowWritable, ScriptUser user, boolean requireExec) {
+    public record FileRules(boolean allowWritable, ScriptUser user, boolean requireExec) {
     }
 
     /**
-     * @param library         what scripts import, refused when requested
+     * @param library         what scripts import, refused when requested; its root is the scripts folder
      * @param kinds           the kinds with launchers of their own, asked in order
      * @param exec            the launcher of every other script
      * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
@@ -53,7 +52,7 @@ public final class CommandPlanner {
         this.exec = exec;
         this.executable = List.copyOf(executable);
         this.commandLineArgs = commandLineArgs;
-        this.writable = new WritableScripts(rules.root(), rules.allowWritable());
+        this.writable = new WritableScripts(library.root(), rules.allowWritable());
         this.executeBit = new ExecuteBit(rules.user(), rules.requireExec());
     }
 
