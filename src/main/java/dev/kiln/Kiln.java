@@ -1,16 +1,12 @@
 package dev.kiln;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +21,9 @@ import dev.kiln.cgi.CgiEnvironment;
 import dev.kiln.cgi.CgiHost;
 import dev.kiln.cgi.CommandPlanner;
 import dev.kiln.cgi.LibraryFiles;
+import dev.kiln.cgi.Route;
+import dev.kiln.cgi.ScriptFolders;
 import dev.kiln.cgi.ScriptResolver;
-import dev.kiln.cgi.Shebang;
 import dev.kiln.cgi.Spool;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.config.RunMode;
@@ -73,6 +70,7 @@ public final class Kiln implements AutoCloseable {
     private final ForkServers forkServers;
     private final TrustedCompiles compiles;
     private final List<Path> namedInterpreters;
+    private final ScriptFolders folders;
     private final CgiHost host;
     private final KilnMetrics metrics;
     private volatile boolean stopping;
@@ -93,9 +91,7 @@ public final class Kiln implements AutoCloseable {
         this.cache = new BytecodeCache(Separation.cacheFolder(config.folders(), user),
                 user.switches() ? user.gid() : -1);
         Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
-        ScriptsFolder.check(scripts);
-        ScriptResolver resolver = new ScriptResolver(scripts,
-                ScriptResolver.Symlinks.valueOf(config.folders().symlinks().name()));
+        this.folders = ScriptsFolder.folders(scripts, config.routes().scriptAliases());
         this.scriptEnv = ScriptEnvironment.of(protocol, hostEnv);
         this.interpreters = new InterpreterRegistry(scriptEnv);
         this.runtime = new RuntimeFiles(cache);
@@ -104,9 +100,9 @@ public final class Kiln implements AutoCloseable {
                 timeouts.killGrace(), timeouts.stderrTimeout(), config.sizes().maxStderrLine(),
                 new ScriptLimits(limits.cpuSeconds(), limits.memory(), limits.processes(), limits.openFiles(),
                         limits.fileSize(), limits.coreSize())), user);
-        this.compiles = new TrustedCompiles(this::precompiler, user.switches());
+        this.compiles = new TrustedCompiles(script -> precompiler(folders.of(script).root()), user.switches());
         PythonLauncher.Setup setup = new PythonLauncher.Setup(runner, cache, statistics, runtime,
-                config.interpreters().pycValidation(), resolver.root(), compiles);
+                config.interpreters().pycValidation(), folders, compiles);
         Map<String, String> kilnEnv = user.kilnSide(scriptEnv);
         Map<String, String> forkEnv = ForkServers.startEnvironment(kilnEnv, cache.prefix(), CacheMode.RW);
         this.forkServers = new ForkServers(key -> ForkServers.spec(key, setup, kilnEnv,
@@ -116,21 +112,26 @@ public final class Kiln implements AutoCloseable {
                 ? new ForkServerLauncher(new PythonLauncher(py, setup), setup, forkServers, forkEnv)
                 : new PythonLauncher(py, setup));
         this.java = new JavaScripts(runner, cache, scriptEnv, interp.java(), interp.javaStartupCache(),
-                resolver.root(), timeouts.timeout());
+                folders, timeouts.timeout());
         Launcher exec = new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache));
         if (interp.execServer()) {
             exec = new ForkExecLauncher(exec, runner, forkServers,
                     () -> interpreters.lookup(interp.python()).map(PythonInterpreter::executable));
         }
-        CommandPlanner planner = new CommandPlanner(new LibraryFiles(resolver.root(), config.folders().library()),
-                List.of(python, java), exec, interp.executable(), protocol.cmdLineArguments(),
-                new CommandPlanner.FileRules(privileges.allowWritableScripts(), user, privileges.requireExec()));
+        List<Route> routes = new ArrayList<>();
+        ScriptResolver.Symlinks symlinks = ScriptResolver.Symlinks.valueOf(config.folders().symlinks().name());
+        CommandPlanner.FileRules rules = new CommandPlanner.FileRules(privileges.allowWritableScripts(), user,
+                privileges.requireExec());
+        for (ScriptFolders.Folder f : folders.folders()) {
+            routes.add(new Route(f.prefix(), new ScriptResolver(f.root(), symlinks), new CommandPlanner(
+                    new LibraryFiles(f.root(), config.folders().library()), List.of(python, java), exec,
+                    interp.executable(), protocol.cmdLineArguments(), rules)));
+        }
         this.host = new CgiHost(new CgiHost.Settings(
-                resolver,
-                planner,
+                routes,
                 new RunLimiter(concurrency.maxConcurrent(), concurrency.maxQueued(), concurrency.queueTimeout()),
                 new CgiEnvironment(scriptEnv, config.folders().documentRoot().map(d -> d.toAbsolutePath().normalize())
-                        .orElse(resolver.root()).toString(), protocol.passAuth(),
+                        .orElse(folders.primary()).toString(), protocol.passAuth(),
                         protocol.envHttpHeaders(), "Kiln/" + VERSION),
                 new Spool(Separation.spool(tmpDir.resolve("kiln-bodies-" + ProcessUser.current().uid())),
                         config.clients().maxSpool(), config.clients().maxUploads()),
@@ -140,7 +141,8 @@ public final class Kiln implements AutoCloseable {
                 protocol.methods()));
         this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
                 forkServers));
-        this.namedInterpreters = discoverInterpreters(resolver.root());
+        this.namedInterpreters = ShebangInterpreters.discover(folders.roots(), interpreters,
+                config.interpreters().python());
     }
 
     /**
@@ -149,9 +151,11 @@ public final class Kiln implements AutoCloseable {
      */
     public void checkScriptUser() {
         // an unusable cache is not fatal: scripts run uncached, and the cache's diagnostics say why
-        List<Path> folders = cache.mode() == CacheMode.OFF ? List.of(host.settings().resolver().root())
-                : List.of(host.settings().resolver().root(), cache.root(), runtime.current().dir());
-        Separation.checkReachable(runner.user(), folders, Separation.configuredInterpreters(interpreters,
+        List<Path> reached = new ArrayList<>(folders.roots());
+        if (cache.mode() != CacheMode.OFF) {
+            reached.addAll(List.of(cache.root(), runtime.current().dir()));
+        }
+        Separation.checkReachable(runner.user(), reached, Separation.configuredInterpreters(interpreters,
                 config.interpreters()), namedInterpreters);
     }
 
@@ -169,46 +173,19 @@ public final class Kiln implements AutoCloseable {
         return CacheUpkeep.prune(cache, interpreters);
     }
 
+    /** The precompiler of the scripts folder (what the precompile option and sub-command warm). */
     public Precompiler precompiler() {
-        return new Precompiler(python, runtime, cache, config.interpreters().pycValidation(),
-                host.settings().resolver().root(), runner.user().kilnSide(scriptEnv));
+        return precompiler(folders.primary());
+    }
+
+    private Precompiler precompiler(Path root) {
+        return new Precompiler(python, runtime, cache, config.interpreters().pycValidation(), root,
+                runner.user().kilnSide(scriptEnv));
     }
 
     /** Warms the cache on a background thread (option precompile), so not even the first request pays. */
     public void precompileInBackground() {
         CacheUpkeep.precompileInBackground(this);
-    }
-
-    /**
-     * Probes the configured Python and every Python named by a shebang in the scripts folder; returns the
-     * interpreters shebangs name (Pythons as resolved, others by absolute path), which the script user must run.
-     */
-    private List<Path> discoverInterpreters(Path scripts) {
-        TreeSet<String> commands = new TreeSet<>();
-        Set<Path> others = new TreeSet<>();
-        commands.add(config.interpreters().python());
-        try (Stream<Path> files = Files.walk(scripts, 4)) {
-            files.filter(Files::isRegularFile).limit(2000).forEach(f -> {
-                try {
-                    Shebang.read(f).map(sb -> sb.viaEnv().orElse(sb)).map(Shebang::interpreter).ifPresent(i -> {
-                        if (InterpreterRegistry.isPythonName(i)) {
-                            commands.add(i);
-                        } else if (i.startsWith("/") && Files.isExecutable(Path.of(i))) {
-                            others.add(Path.of(i));
-                        }
-                    });
-                } catch (IOException e) {
-                    // unreadable scripts are reported when requested
-                }
-            });
-        } catch (IOException e) {
-            LOG.warn("cannot list scripts folder {}: {}", scripts, e.getMessage());
-        }
-        for (String c : commands) {
-            interpreters.lookup(c).filter(p -> !c.equals(config.interpreters().python()))
-                    .ifPresent(p -> others.add(p.executable()));
-        }
-        return new ArrayList<>(others);
     }
 
     /** The startup summary: where scripts and cache are, and each interpreter found. */
@@ -237,6 +214,11 @@ public final class Kiln implements AutoCloseable {
         host.settings().environment().rebase(CgiEnvironment.base(next.protocol().passEnv(), next.protocol().env(),
                 hostEnv));
         config = config.reloaded(next);
+    }
+
+    /** The folders of scripts and their URL prefixes. */
+    public ScriptFolders folders() {
+        return folders;
     }
 
     public CgiHost host() {

@@ -23,7 +23,9 @@ final class StartupLog {
         if (url != null) {
             LOG.info("Kiln {} serving {} (scripts at {}cgi-bin/, status at {}kiln/)", Kiln.VERSION, url, url, url);
         }
-        LOG.info("scripts folder: {}", kiln.host().settings().resolver().root());
+        LOG.info("scripts folder: {}", kiln.folders().primary());
+        kiln.folders().folders().stream().skip(1).forEach(f -> LOG.info("scripts folder of script-alias {}/: {}",
+                f.prefix(), f.root()));
         LOG.info("cache folder: {} ({})", kiln.cache().root(), kiln.cache().mode().word());
         String fileNames = System.getProperty("sun.jnu.encoding", "UTF-8");
         if (!fileNames.equalsIgnoreCase("UTF-8")) {

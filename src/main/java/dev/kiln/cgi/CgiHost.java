@@ -2,6 +2,7 @@ package dev.kiln.cgi;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -23,20 +24,21 @@ import dev.kiln.run.ScriptProcess;
 
 /**
  * Runs one CGI/1.1 script per request (RFC 3875), like Go's {@code net/http/cgi.Handler}. {@link #serve} is the
- * whole life of a request, top to bottom; each step is one type: {@link ScriptResolver}, {@link CommandPlanner},
+ * whole life of a request, top to bottom; each step is one type: the {@link Route} of the URL prefix with its
+ * {@link ScriptResolver} and {@link CommandPlanner},
  * {@link RunLimiter}, {@link CgiEnvironment}, the plan's {@link Launcher}, {@link CgiResponseHead},
  * {@link ScriptResponse} and {@link LocalRedirect}. The Jetty and Tomcat servlets are thin glue around it.
  */
 public final class CgiHost {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
-    /** The request attribute naming the script a request ran (its path below the scripts folder). */
+    /** The request attribute naming the script a request ran (see {@link ScriptFolders#name}). */
     public static final String SCRIPT_ATTRIBUTE = "dev.kiln.script";
 
     /**
      * What a host needs; each field is one documented option (see {@code dev.kiln.config.Option}).
      *
-     * @param resolver      maps URL paths to scripts inside the scripts folder
-     * @param planner       decides each script's launcher and command line
+     * @param routes        the URL prefixes of scripts, the scripts folder's /cgi-bin first: each maps URL paths
+     *                      to scripts inside its folder and decides their launcher and command line
      * @param limiter       bounds concurrent scripts and the wait queue
      * @param environment   builds each request's environment from scratch
      * @param spool         where chunked request bodies and buffered responses spill to disk, and its bounds
@@ -46,9 +48,22 @@ public final class CgiHost {
      * @param maxHeaderSize largest CGI header block, bytes (502 above it)
      * @param methods       allowed methods (empty: all)
      */
-    public record Settings(ScriptResolver resolver, CommandPlanner planner, RunLimiter limiter,
+    public record Settings(List<Route> routes, RunLimiter limiter,
                            CgiEnvironment environment, Spool spool, int responseBuffer, BodyPace pace,
                            long maxBody, int maxHeaderSize, Set<String> methods) {
+        public Settings {
+            routes = List.copyOf(routes);
+        }
+
+        /** The route of a servlet path; the scripts folder's for a mapping no route names (a WAR's own). */
+        public Route route(String servletPath) {
+            return routes.stream().filter(r -> r.prefix().equals(servletPath)).findFirst().orElse(routes.get(0));
+        }
+
+        /** The route of the scripts folder, at /cgi-bin. */
+        public Route scripts() {
+            return routes.get(0);
+        }
     }
 
     private final Settings s;
@@ -72,17 +87,19 @@ public final class CgiHost {
             ErrorPage.send(resp, 405, requestPath);
             return;
         }
-        // 2. resolve the URL to a script inside the scripts folder
-        ScriptResolver.Result found = s.resolver().resolve(req.getPathInfo());
+        // 2. resolve the URL to a script inside the folder of its prefix (/cgi-bin/ or a script-alias)
+        Route route = s.route(req.getServletPath());
+        ScriptResolver.Result found = route.resolver().resolve(req.getPathInfo());
         if (found.script() == null) {
             LOG.info("{} {}: {} ({})", method, requestPath, found.refusal().status, found.reason());
             ErrorPage.send(resp, found.refusal().status, requestPath);
             return;
         }
         ResolvedScript script = found.script();
-        req.setAttribute(SCRIPT_ATTRIBUTE, script.scriptPath().substring(1));
+        req.setAttribute(SCRIPT_ATTRIBUTE, route == s.scripts() ? script.scriptPath().substring(1)
+                : route.prefix() + script.scriptPath());
         // 3. plan: which launcher, which command
-        Plan plan = s.planner().plan(script.file(), req.getQueryString());
+        Plan plan = route.planner().plan(script.file(), req.getQueryString());
         if (plan instanceof Plan.Refuse refused) {
             LOG.warn("{} {}: 403, {} will not run: {}", method, requestPath, script.file(), refused.why());
             ErrorPage.send(resp, 403, requestPath);

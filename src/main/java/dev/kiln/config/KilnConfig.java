@@ -2,6 +2,7 @@ package dev.kiln.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +62,8 @@ public record KilnConfig(
     /**
      * URL prefixes and the folders they serve; no prefix overlaps another, nor Kiln's own /kiln/.
      *
-     * @param scriptAliases prefixes whose files run as CGI scripts: /cgi-bin for the scripts folder
+     * @param scriptAliases prefixes whose files run as CGI scripts: /cgi-bin for the scripts folder, then each
+     *                      script-alias (Apache's ScriptAlias)
      * @param statics       prefixes served as static files (Apache's Alias); standalone only
      */
     public record Routes(List<Alias> scriptAliases, List<Alias> statics) {
@@ -279,10 +281,11 @@ public record KilnConfig(
     }
 
     private static Routes routes(OptionSources r) {
-        List<Alias> scriptAliases = List.of(new Alias(CGI_BIN, r.folder(Option.SCRIPTS)));
+        List<Alias> scriptAliases = new ArrayList<>(List.of(new Alias(CGI_BIN, r.folder(Option.SCRIPTS))));
+        scriptAliases.addAll(r.aliases(Option.SCRIPT_ALIAS));
         List<Alias> statics = r.aliases(Option.STATIC);
         Aliases.checkPrefixes(scriptAliases, statics);
-        return new Routes(scriptAliases, statics);
+        return new Routes(List.copyOf(scriptAliases), statics);
     }
 
     private static int maxConcurrent(OptionSources r) {

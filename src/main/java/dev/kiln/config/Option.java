@@ -24,6 +24,9 @@ public enum Option {
             "With tls-cert: the HTTP port answers every request with a redirect to the same URL over HTTPS."),
     SCRIPTS("scripts", "DIR", "webapp/WEB-INF/cgi-bin",
             "Folder of CGI scripts served at /cgi-bin/. In a WAR: WEB-INF/cgi-bin of the unpacked webapp."),
+    SCRIPT_ALIAS("script-alias", "PREFIX=DIR", "",
+            "Another URL prefix whose files run as CGI scripts, from a folder of its own (repeatable; Apache's "
+                    + "ScriptAlias); /cgi-bin/ stays the scripts folder's. In a WAR, map the prefix in web.xml too."),
     STATIC("static", "PREFIX=DIR", "",
             "A URL prefix served as static files from a folder (repeatable; Apache's Alias): content types, ranges, "
                     + "ETags; no listings, no hidden files, never a scripts folder. Standalone only."),
@@ -175,7 +178,7 @@ public enum Option {
 
     /** Whether giving the flag again adds a value rather than replacing it. */
     public boolean repeatable() {
-        return this == ENV || this == STATIC;
+        return this == ENV || this == SCRIPT_ALIAS || this == STATIC;
     }
 
     public static Optional<Option> byKey(String key) {

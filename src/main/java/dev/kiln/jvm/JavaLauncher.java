@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.kiln.cgi.ScriptFolders;
 import dev.kiln.run.Command;
 import dev.kiln.run.ExecLaunch;
 import dev.kiln.run.Launcher;
@@ -27,7 +28,7 @@ public final class JavaLauncher implements Launcher {
 
     /** What every Java launcher shares. */
     record Setup(ScriptRunner runner, CompiledScripts compiled, AotCaches aot, JavaStatistics statistics,
-                 Path scriptsRoot) {
+                 ScriptFolders folders) {
     }
 
     private final Jdk jdk;
@@ -76,8 +77,7 @@ public final class JavaLauncher implements Launcher {
 
         @Override
         public ScriptProcess start(Map<String, String> env, Path workDir, String logName) throws IOException {
-            JavaStatistics.Counters counters = setup.statistics().of(
-                    setup.scriptsRoot().relativize(program.script()).toString());
+            JavaStatistics.Counters counters = setup.statistics().of(setup.folders().name(program.script()));
             counters.jdk = jdk.version();
             counters.requests.increment();
             Optional<CompiledScript> compiled;

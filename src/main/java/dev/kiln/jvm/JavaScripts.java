@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cgi.Plan;
+import dev.kiln.cgi.ScriptFolders;
 import dev.kiln.cgi.ScriptKind;
 import dev.kiln.cgi.Shebang;
 import dev.kiln.run.Command;
@@ -42,14 +43,14 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
      * @param compileTimeout the longest a compile may take
      */
     public JavaScripts(ScriptRunner runner, BytecodeCache bytecodeCache, Map<String, String> scriptEnv,
-                       String defaultJava, boolean startupCache, Path scriptsRoot, Duration compileTimeout) {
+                       String defaultJava, boolean startupCache, ScriptFolders folders, Duration compileTimeout) {
         this.jdks = new JdkRegistry(scriptEnv);
         this.defaultJava = defaultJava;
         this.cache = new JavaCache(bytecodeCache);
         this.javacArchives = new JavacArchives(cache, startupCache, scriptEnv);
         this.setup = new JavaLauncher.Setup(runner,
                 new CompiledScripts(cache, new Javac(scriptEnv, compileTimeout, javacArchives)),
-                new AotCaches(startupCache), new JavaStatistics(), scriptsRoot);
+                new AotCaches(startupCache), new JavaStatistics(), folders);
         jdks.lookup(defaultJava); // resolved once at start, and logged there if it is missing
     }
 
@@ -110,9 +111,12 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
 
     /** Compiles every Java script below the scripts folder that is not fresh in the cache. */
     public Precompiled precompile() throws IOException, InterruptedException {
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(setup.scriptsRoot(), 4)) {
-            files = walk.filter(Files::isRegularFile).filter(f -> !f.toString().contains("/.")).sorted().toList();
+        List<Path> files = new ArrayList<>();
+        for (Path root : setup.folders().roots()) {
+            try (Stream<Path> walk = Files.walk(root, 4)) {
+                walk.filter(Files::isRegularFile).filter(f -> !f.toString().contains("/.")).sorted()
+                        .forEach(files::add);
+            }
         }
         int scripts = 0;
         int compiled = 0;
@@ -123,7 +127,7 @@ public final class JavaScripts implements ScriptKind, AutoCloseable {
                 continue;
             }
             scripts++;
-            JavaStatistics.Counters counters = setup.statistics().of(setup.scriptsRoot().relativize(f).toString());
+            JavaStatistics.Counters counters = setup.statistics().of(setup.folders().name(f));
             long before = counters.compiles.sum();
             Optional<CompiledScript> c = setup.compiled().get(p.get(), counters);
             compiled += (int) (counters.compiles.sum() - before);

@@ -94,7 +94,8 @@ public final class ForkServerLauncher implements Launcher {
             Map<String, String> confined = new HashMap<>(env);
             confined.putAll(setup.runner().confinement(cage));
             ForkRequest request = ForkRequest.of(LoaderProtocol.loaderArgs(classic.loaderMode(key.cache()),
-                    setup.validation(), setup.scriptsRoot(), command.script(), command.args()), confined, workDir)
+                    setup.validation(), setup.folders().of(command.script()).root(), command.script(), command.args()),
+                    confined, workDir)
                     .asUser(user.uid(), user.gid(), user.groups()).withQuickExit(true);
             LoaderReport report = classic.report(command.script());
             classic.compileFirst(command, report);

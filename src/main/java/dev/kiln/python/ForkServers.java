@@ -91,8 +91,8 @@ public final class ForkServers implements AutoCloseable {
                                       List<String> preload) {
         Map<String, String> env = startEnvironment(scriptEnv, setup.cache().prefix(), key.cache());
         return new ForkServerSpec(key.python(), key.flags(), env, setup.runtime().current().dir(),
-                key.cache().word(), setup.validation().word(), setup.scriptsRoot(), key.exec() ? List.of() : preload,
-                START_TIMEOUT);
+                key.cache().word(), setup.validation().word(), setup.folders().primary(),
+                key.exec() ? List.of() : preload, START_TIMEOUT);
     }
 
     /** The running fork-server for {@code key}, started when needed; empty while that key runs classic. */

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.ScriptStatistics;
+import dev.kiln.cgi.ScriptFolders;
 import dev.kiln.config.PycValidation;
 import dev.kiln.run.Command;
 import dev.kiln.run.ExecLaunch;
@@ -30,9 +31,14 @@ import dev.kiln.run.ScriptRunner;
 public final class PythonLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.python");
 
-    /** What every Python launcher shares. */
+    /**
+     * What every Python launcher shares.
+     *
+     * @param folders the folders of scripts: the loader caches the bytecode of what lies in a script's own folder
+     */
     public record Setup(ScriptRunner runner, BytecodeCache cache, ScriptStatistics statistics,
-                        RuntimeFiles runtime, PycValidation validation, Path scriptsRoot, TrustedCompiles compiles) {
+                        RuntimeFiles runtime, PycValidation validation, ScriptFolders folders,
+                        TrustedCompiles compiles) {
     }
 
     private final PythonInterpreter python;
@@ -63,7 +69,7 @@ public final class PythonLauncher implements Launcher {
 
     /** What takes the loader's lines out of a script's stderr and counts its run. */
     LoaderReport report(Path script) {
-        return new LoaderReport(setup.scriptsRoot().relativize(script).toString(), script, setup.statistics(),
+        return new LoaderReport(setup.folders().name(script), script, setup.statistics(),
                 setup.cache(), setup.compiles());
     }
 
@@ -77,7 +83,7 @@ public final class PythonLauncher implements Launcher {
         }
         List<String> argv = new ArrayList<>(command.interpreter());
         argv.addAll(LoaderProtocol.bootArgs(setup.runtime().current().boot(), loaderMode(mode),
-                setup.validation(), setup.scriptsRoot(), command.script(), command.args()));
+                setup.validation(), setup.folders().of(command.script()).root(), command.script(), command.args()));
         LoaderReport report = report(command.script());
         Map<String, String> env = cacheEnvironment(mode, setup.cache().prefix());
         env.put(LoaderProtocol.FOLDER_VARIABLE, command.script().getParent().toString());

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +20,7 @@ public final class TrustedCompiles {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.python");
     static final long MIN_INTERVAL_NANOS = 2_000_000_000L;
 
-    private final Supplier<Precompiler> precompiler;
+    private final Function<Path, Precompiler> precompiler;
     private final boolean enabled;
     private final Map<Path, State> states = new ConcurrentHashMap<>();
 
@@ -35,8 +35,11 @@ public final class TrustedCompiles {
         static final Compiled NONE = new Compiled(0, 0);
     }
 
-    /** @param enabled whether scripts run as another user (else they write the cache themselves) */
-    public TrustedCompiles(Supplier<Precompiler> precompiler, boolean enabled) {
+    /**
+     * @param precompiler the precompiler of a script's folder
+     * @param enabled     whether scripts run as another user (else they write the cache themselves)
+     */
+    public TrustedCompiles(Function<Path, Precompiler> precompiler, boolean enabled) {
         this.precompiler = precompiler;
         this.enabled = enabled;
     }
@@ -56,7 +59,7 @@ public final class TrustedCompiles {
             }
             long start = System.nanoTime();
             try {
-                Precompiler.Summary summary = precompiler.get().compile(script);
+                Precompiler.Summary summary = precompiler.apply(script).compile(script);
                 summary.failures().forEach(f -> LOG.warn("compiling {} for the cache: {}", script, f));
                 return new Compiled(summary.compiled(), (System.nanoTime() - start) / 1000);
             } catch (IOException e) {

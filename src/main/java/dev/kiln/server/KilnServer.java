@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.kiln.Kiln;
+import dev.kiln.cgi.Route;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.web.HealthServlet;
 import dev.kiln.web.IndexServlet;
@@ -99,10 +99,11 @@ public final class KilnServer implements AutoCloseable {
                 EnumSet.of(DispatcherType.REQUEST));
         ServletHolder cgi = new ServletHolder("cgi", new JettyCgiServlet(kiln));
         cgi.setAsyncSupported(true); // a stalled upload's rest is waited for without a request thread
-        context.addServlet(cgi, "/cgi-bin/*");
-        List<Path> scriptFolders = List.of(kiln.host().settings().resolver().root());
+        for (Route route : kiln.host().settings().routes()) {
+            context.addServlet(cgi, route.prefix() + "/*");
+        }
         for (KilnConfig.Alias alias : config.routes().statics()) {
-            context.addServlet(StaticFiles.holder(alias, scriptFolders), alias.mapping());
+            context.addServlet(StaticFiles.holder(alias, kiln.folders().roots()), alias.mapping());
         }
         context.addServlet(new ServletHolder("status", new StatusServlet(kiln)), "/kiln/status");
         ServletHolder health = new ServletHolder("health", new HealthServlet(kiln));

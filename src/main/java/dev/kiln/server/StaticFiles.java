@@ -2,6 +2,7 @@ package dev.kiln.server;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -15,15 +16,21 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import dev.kiln.cgi.ErrorPage;
 import dev.kiln.config.ConfigException;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.web.ForwardedPrefix;
 
 /**
  * A folder served as static files at a URL prefix (option static, Apache's Alias) by Jetty's own resource
- * handling: content types, Range, ETag and Last-Modified, HEAD; no folder listings. Jetty's alias check follows a
- * symlink only to a target inside the folder; hidden names ({@code .htaccess}, {@code .git}) are not admitted to
- * exist, as in the scripts folder.
+ * handling: content types, Range, ETag and Last-Modified, HEAD; a folder's index.html, no folder listings. Jetty's
+ * alias check follows a symlink only to a target inside the folder; hidden names ({@code .htaccess}, {@code .git})
+ * are not admitted to exist, as in the scripts folder.
  */
 final class StaticFiles extends ResourceServlet {
     private static final long serialVersionUID = 1L;
+    private final transient Path root;
+
+    private StaticFiles(Path root) {
+        this.root = root;
+    }
 
     /**
      * The servlet of one static prefix. A static folder that holds a scripts folder, or lies inside one, is refused
@@ -55,7 +62,7 @@ final class StaticFiles extends ResourceServlet {
                         + "own, outside every scripts folder");
             }
         }
-        ServletHolder holder = new ServletHolder("static " + alias.prefix(), new StaticFiles());
+        ServletHolder holder = new ServletHolder("static " + alias.prefix(), new StaticFiles(real));
         holder.setInitParameter("baseResource", real.toUri().toString());
         holder.setInitParameter("pathInfoOnly", "true");
         holder.setInitParameter("dirAllowed", "false");
@@ -68,11 +75,27 @@ final class StaticFiles extends ResourceServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
-        if (hidden(req.getPathInfo())) {
+        String path = req.getPathInfo();
+        if (hidden(path)) {
             ErrorPage.send(resp, 404, req.getRequestURI());
             return;
         }
+        if (path == null || !path.endsWith("/") && isFolder(path.substring(1))) {
+            // Jetty would redirect too, to a path without the prefix a trusted proxy mounts Kiln under
+            resp.setStatus(HttpServletResponse.SC_FOUND);
+            resp.setHeader("Location", ForwardedPrefix.of(req) + req.getRequestURI() + "/");
+            return;
+        }
         super.service(req, resp);
+    }
+
+    private boolean isFolder(String relative) {
+        try {
+            Path real = root.resolve(relative).toRealPath();
+            return real.startsWith(root) && Files.isDirectory(real);
+        } catch (IOException | InvalidPathException e) {
+            return false;
+        }
     }
 
     /** Whether a segment of the decoded path is hidden ({@code .name}), or a dot segment a proxy let through. */

@@ -12,10 +12,12 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Request;
 
 import dev.kiln.config.AddressRange;
+import dev.kiln.web.ForwardedPrefix;
 
 /**
  * Jetty's {@link ForwardedRequestCustomizer} (Forwarded, X-Forwarded-For/-Proto/-Host/-Port set the client address,
- * scheme, host and port) for requests whose peer is a trusted proxy; anyone else's such headers change nothing.
+ * scheme, host and port; X-Forwarded-Prefix the {@link ForwardedPrefix} of Kiln's own links) for requests whose
+ * peer is a trusted proxy; anyone else's such headers change nothing.
  * Proxies append the address they saw to the client's own list, so the client is the rightmost address that is
  * not itself a trusted proxy (as Apache's mod_remoteip reads it), not the leftmost one Jetty would take.
  */
@@ -38,6 +40,10 @@ final class TrustedProxies implements HttpConfiguration.Customizer {
         narrow(client, HttpHeader.X_FORWARDED_FOR, "");
         narrow(client, HttpHeader.FORWARDED, "for=");
         Request customized = forwarded.customize(withHeaders(request, client.asImmutable()), responseHeaders);
+        String prefix = ForwardedPrefix.parse(headers.get(ForwardedPrefix.HEADER));
+        if (!prefix.isEmpty()) {
+            customized.setAttribute(ForwardedPrefix.ATTRIBUTE, prefix);
+        }
         // Jetty read the narrowed lists; scripts still see them as the proxy sent them (and Jetty's Host).
         HttpFields.Mutable seen = HttpFields.build(customized.getHeaders());
         for (HttpHeader h : List.of(HttpHeader.X_FORWARDED_FOR, HttpHeader.FORWARDED)) {

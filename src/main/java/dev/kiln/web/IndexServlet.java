@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import dev.kiln.Kiln;
 import dev.kiln.cgi.ErrorPage;
 import dev.kiln.cgi.LibraryFiles;
+import dev.kiln.cgi.Route;
 
 /**
  * {@code /}: a small page linking every script in the scripts folder (hidden files and folders left out), and
@@ -30,28 +31,27 @@ public class IndexServlet extends KilnServlet {
 
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        Path root = k.host().settings().resolver().root();
         boolean status = StatusGate.allowed(k.config().operations(), req);
-        LibraryFiles library = k.host().settings().planner().library();
-        List<String> scripts = status && k.config().operations().listScripts() ? scripts(root, library) : List.of();
-        String base = req.getContextPath() + "/cgi-bin/";
         StringBuilder b = new StringBuilder(2048);
         b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Kiln</title>\n")
                 .append("<style>body{font-family:sans-serif;max-width:42em;margin:2em auto}li{margin:.3em 0}"
                         + "</style></head><body>\n<h1>Kiln</h1>\n");
-        if (!scripts.isEmpty()) {
-            b.append("<p>CGI scripts:</p>\n<ul>\n");
-        }
-        for (String s : scripts) {
-            String href = base + s;
-            b.append("<li><a href=\"").append(ErrorPage.escape(href)).append("\">").append(ErrorPage.escape(s))
-                    .append("</a></li>\n");
-        }
-        if (!scripts.isEmpty()) {
+        for (Route route : status && k.config().operations().listScripts() ? k.host().settings().routes()
+                : List.<Route>of()) {
+            List<String> scripts = scripts(route.resolver().root(), route.planner().library());
+            if (scripts.isEmpty()) {
+                continue;
+            }
+            String base = ForwardedPrefix.base(req) + route.prefix() + "/";
+            b.append("<p>CGI scripts under ").append(ErrorPage.escape(base)).append(":</p>\n<ul>\n");
+            for (String s : scripts) {
+                b.append("<li><a href=\"").append(ErrorPage.escape(base + s)).append("\">")
+                        .append(ErrorPage.escape(s)).append("</a></li>\n");
+            }
             b.append("</ul>\n");
         }
         if (status) {
-            b.append("<p><a href=\"").append(ErrorPage.escape(req.getContextPath()))
+            b.append("<p><a href=\"").append(ErrorPage.escape(ForwardedPrefix.base(req)))
                     .append("/kiln/\">Status</a></p>\n");
         }
         b.append("</body></html>\n");

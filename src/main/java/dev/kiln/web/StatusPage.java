@@ -40,7 +40,7 @@ public class StatusPage extends KilnServlet {
     @Override
     void get(Kiln k, HttpServletRequest req, HttpServletResponse resp) throws IOException {
         if (admitted(k, req, resp)) {
-            byte[] page = render(k, req.getContextPath()).getBytes(StandardCharsets.UTF_8);
+            byte[] page = render(k, ForwardedPrefix.base(req)).getBytes(StandardCharsets.UTF_8);
             send(resp, 200, "text/html;charset=utf-8", page);
         }
     }

@@ -48,7 +48,7 @@ public class StatusServlet extends KilnServlet {
         BytecodeCache cache = k.cache();
         StringBuilder b = new StringBuilder(1024);
         b.append("{\n  \"version\": ").append(Json.string(Kiln.VERSION));
-        b.append(",\n  \"scripts\": ").append(Json.string(k.host().settings().resolver().root().toString()));
+        b.append(",\n  \"scripts\": ").append(Json.string(k.folders().primary().toString()));
         var limiter = k.host().settings().limiter();
         b.append(",\n  \"scriptsRunning\": ").append(limiter.running())
                 .append(", \"scriptsWaiting\": ").append(limiter.waiting())

@@ -38,7 +38,7 @@ class StaticFilesTest {
         Files.writeString(temp.resolve("outside.txt"), "kept out\n");
         Files.createSymbolicLink(temp.resolve("www/out.txt"), temp.resolve("outside.txt"));
         Files.createSymbolicLink(temp.resolve("www/style.css"), www.resolve("site.css"));
-        try (KilnTestServer kiln = KilnTestServer.builder(temp)
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).option("trusted-proxies", "127.0.0.1")
                 .option("static", "/gitweb/static/=" + temp.resolve("www") + Option.REPEATED_SEPARATOR
                         + "/img=" + temp.resolve("www")).start()) {
             kiln.script("hello.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhi\\n'\n");
@@ -78,6 +78,12 @@ class StaticFilesTest {
                 assertThat(r.body()).as(hostile).doesNotContain("secret", "kept out", "printf");
             }
             assertThat(kiln.get("/cgi-bin/hello.sh").body()).as("scripts still run").isEqualTo("hi\n");
+            assertThat(kiln.get("/gitweb/static/css").headers().firstValue("Location"))
+                    .hasValue("/gitweb/static/css/");
+            assertThat(kiln.get("/img").headers().firstValue("Location")).hasValue("/img/");
+            String viaProxy = RawHttp.exchange(kiln.port(), "GET /gitweb/static/css HTTP/1.1\r\nHost: k\r\n"
+                    + "X-Forwarded-Prefix: /apps/kiln\r\nConnection: close\r\n\r\n").head();
+            assertThat(viaProxy).as("a trusted proxy's prefix").contains("Location: /apps/kiln/gitweb/static/css/");
         }
     }
 

@@ -22,7 +22,8 @@ import dev.kiln.testing.RawHttp;
 /**
  * trusted-proxies: a request from a trusted proxy (127.0.0.1) gets the client's address, scheme, host and port
  * from its Forwarded / X-Forwarded-* headers; the same headers from another peer on loopback (127.0.0.2) change
- * nothing, and nor do they when no proxy is trusted.
+ * nothing, and nor do they when no proxy is trusted. X-Forwarded-Prefix goes into the links Kiln builds, from a
+ * trusted proxy only.
  */
 class TrustedProxiesTest {
     private static final String ENV_SCRIPT = """
@@ -70,6 +71,30 @@ class TrustedProxiesTest {
     }
 
     @Test
+    void aTrustedProxysPrefixIsInKilnsOwnLinksAndScriptNamesStayTrue() throws Exception {
+        try (KilnTestServer kiln = KilnTestServer.builder(temp).option("trusted-proxies", "127.0.0.1")
+                .option("status", "all").start()) {
+            kiln.script("name.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nSCRIPT_NAME=%s\\nPREFIX=%s\\n' "
+                    + "\"$SCRIPT_NAME\" \"$HTTP_X_FORWARDED_PREFIX\"\n");
+            String prefix = "X-Forwarded-Prefix: /apps/kiln/\r\n";
+            assertThat(page(kiln, "127.0.0.1", "/", prefix)).contains("href=\"/apps/kiln/cgi-bin/name.sh\"",
+                    "href=\"/apps/kiln/kiln/\"");
+            assertThat(page(kiln, "127.0.0.1", "/kiln/", prefix)).contains("href=\"/apps/kiln/kiln/status\"",
+                    "href=\"/apps/kiln/kiln/metrics\"");
+            assertThat(page(kiln, "127.0.0.1", "/cgi-bin/name.sh", prefix)).as("RFC 3875's SCRIPT_NAME, as mod_proxy")
+                    .contains("SCRIPT_NAME=/cgi-bin/name.sh\nPREFIX=/apps/kiln/\n");
+            assertThat(page(kiln, "127.0.0.2", "/", prefix)).as("from an untrusted peer")
+                    .contains("href=\"/cgi-bin/name.sh\"", "href=\"/kiln/\"").doesNotContain("/apps/kiln");
+            assertThat(page(kiln, "127.0.0.2", "/kiln/", prefix)).doesNotContain("/apps/kiln");
+            for (String hostile : List.of("//evil.example", "/a\"><b>evil", "/../evil", "https://evil.example/x",
+                    "/a/./evil", "evil")) {
+                assertThat(page(kiln, "127.0.0.1", "/", "X-Forwarded-Prefix: " + hostile + "\r\n")).as(hostile)
+                        .contains("href=\"/cgi-bin/name.sh\"").doesNotContain("evil");
+            }
+        }
+    }
+
+    @Test
     void entriesAreAddressesOrCidrBlocksAndNothingElse() {
         assertThat(AddressRange.parse("10.0.0.0/8").contains(address("10.200.3.4"))).isTrue();
         assertThat(AddressRange.parse("10.0.0.0/8").contains(address("11.0.0.1"))).isFalse();
@@ -101,6 +126,13 @@ class TrustedProxiesTest {
             }
         }
         return env;
+    }
+
+    private static String page(KilnTestServer kiln, String from, String path, String headers) throws Exception {
+        RawHttp.Reply reply = RawHttp.exchange(address(from), kiln.port(), "GET " + path + " HTTP/1.1\r\n"
+                + "Host: 127.0.0.1:" + kiln.port() + "\r\n" + headers + "Connection: close\r\n\r\n");
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        return reply.body();
     }
 
     private static InetAddress address(String literal) {
