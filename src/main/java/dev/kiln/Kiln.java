@@ -87,8 +87,8 @@ public final class Kiln implements AutoCloseable {
         KilnConfig.Protocol protocol = config.protocol();
         KilnConfig.Timeouts timeouts = config.timeouts();
         KilnConfig.Concurrency concurrency = config.concurrency();
-        ScriptUser user = Separation.decide(config.privileges().scriptUser(), config.privileges().scriptGroup(),
-                ProcessUser.current());
+        KilnConfig.Privileges privileges = config.privileges();
+        ScriptUser user = Separation.decide(privileges.scriptUser(), privileges.scriptGroup(), ProcessUser.current());
         this.cache = new BytecodeCache(Separation.cacheFolder(config.folders(), user),
                 user.switches() ? user.gid() : -1);
         Path scripts = Separation.scriptsFolder(config.folders(), user, cache.root().resolve("examples"));
@@ -118,11 +118,13 @@ public final class Kiln implements AutoCloseable {
                 folders, timeouts.timeout());
         Launcher exec = new ExecLauncher(runner, () -> PythonLauncher.plainEnvironment(cache));
         List<Route> routes = new ArrayList<>();
+        ScriptResolver.Symlinks symlinks = ScriptResolver.Symlinks.valueOf(config.folders().symlinks().name());
+        CommandPlanner.FileRules rules = new CommandPlanner.FileRules(privileges.allowWritableScripts(), user,
+                privileges.requireExec());
         for (ScriptFolders.Folder f : folders.folders()) {
-            routes.add(new Route(f.prefix(), new ScriptResolver(f.root()), new CommandPlanner(
+            routes.add(new Route(f.prefix(), new ScriptResolver(f.root(), symlinks), new CommandPlanner(
                     new LibraryFiles(f.root(), config.folders().library()), List.of(python, java), exec,
-                    interp.executable(), protocol.cmdLineArguments(), f.root(),
-                    config.privileges().allowWritableScripts())));
+                    interp.executable(), protocol.cmdLineArguments(), rules)));
         }
         this.host = new CgiHost(new CgiHost.Settings(
                 routes,
@@ -134,8 +136,7 @@ public final class Kiln implements AutoCloseable {
                         config.clients().maxSpool(), config.clients().maxUploads()),
                 config.clients().responseBuffer(),
                 new BodyPace(config.clients().bodyTimeout(), config.clients().bodyMinRate()),
-                config.sizes().maxBody(),
-                config.sizes().maxHeaderSize(),
+                config.sizes().maxBody(), config.sizes().maxHeaderSize(),
                 protocol.methods()));
         this.metrics = new KilnMetrics(KilnMeters.of(statistics, cache, host.settings().limiter(), runner,
                 forkServers));

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -83,6 +84,16 @@ class ExamplesTest {
                     }
                 }
             }
+        }
+    }
+
+    /** require-exec is on by default, as in Apache: the examples ship with their execute bits (git keeps them). */
+    @Test
+    void everyExampleIsExecutableByAnyone() throws Exception {
+        for (String script : SCRIPTS) {
+            assertThat(Files.getPosixFilePermissions(EXAMPLES.resolve(script))).as(script).contains(
+                    PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+                    PosixFilePermission.OTHERS_EXECUTE);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
+import dev.kiln.run.ScriptUser;
 
 /**
  * Decides how each script runs, without side effects. A {@code #!} line names the interpreter (its words
@@ -24,24 +25,35 @@ public final class CommandPlanner {
     private final List<String> executable;
     private final boolean commandLineArgs;
     private final WritableScripts writable;
+    private final ExecuteBit executeBit;
 
     /**
-     * @param library         what scripts import, refused when requested
+     * What a script's file must be to run.
+     *
+     * @param allowWritable run scripts others may write (option allow-writable-scripts), else they are refused
+     * @param user          who runs scripts, whose execute bit counts
+     * @param requireExec   refuse scripts without that execute bit (option require-exec)
+     */
+    public record FileRules(boolean allowWritable, ScriptUser user, boolean requireExec) {
+    }
+
+    /**
+     * @param library         what scripts import, refused when requested; its root is the scripts folder
      * @param kinds           the kinds with launchers of their own, asked in order
      * @param exec            the launcher of every other script
      * @param executable      the executable option: runs files that have no {@code #!} line (empty: refused)
      * @param commandLineArgs whether a query string without '=' becomes command-line words (RFC 3875 4.4)
-     * @param root            the scripts folder (real path)
-     * @param allowWritable   run scripts others may write (option allow-writable-scripts), else they are refused
+     * @param rules           what a script's file must be to run
      */
     public CommandPlanner(LibraryFiles library, List<ScriptKind> kinds, Launcher exec, List<String> executable,
-                          boolean commandLineArgs, Path root, boolean allowWritable) {
+                          boolean commandLineArgs, FileRules rules) {
         this.library = library;
         this.kinds = List.copyOf(kinds);
         this.exec = exec;
         this.executable = List.copyOf(executable);
         this.commandLineArgs = commandLineArgs;
-        this.writable = new WritableScripts(root, allowWritable);
+        this.writable = new WritableScripts(library.root(), rules.allowWritable());
+        this.executeBit = new ExecuteBit(rules.user(), rules.requireExec());
     }
 
     /**
@@ -66,7 +78,18 @@ public final class CommandPlanner {
         if (unsafe.isPresent()) {
             return new Plan.Refuse(unsafe.get());
         }
-        List<String> args = commandLineArgs(queryString);
+        Plan plan = choose(script, commandLineArgs(queryString));
+        if (plan instanceof Plan.Run) {
+            // a file that is no script at all keeps its 403; one Kiln would run needs its execute bit, else 500
+            Optional<String> notExecutable = executeBit.refusal(script);
+            if (notExecutable.isPresent()) {
+                return new Plan.CannotStart(notExecutable.get());
+            }
+        }
+        return plan;
+    }
+
+    private Plan choose(Path script, List<String> args) {
         Optional<Shebang> shebang;
         try {
             shebang = Shebang.read(script);

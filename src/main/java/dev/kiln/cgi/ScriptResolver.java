@@ -10,7 +10,8 @@ import java.nio.file.attribute.BasicFileAttributes;
  * Maps the path after {@code /cgi-bin} to a script inside the scripts folder, segment by segment: the first
  * segment that is a regular file is the script, the rest is PATH_INFO. Nothing outside the folder is ever
  * resolved: dot segments, empty segments, NUL and backslashes are refused, hidden names ({@code .name}) are
- * refused, and a symlink is followed only when its target stays inside the folder.
+ * refused, and a symlink is followed as option symlinks says ({@link Symlinks}). What runs is the real path
+ * checked here, segment by segment.
  */
 public final class ScriptResolver {
 
@@ -25,6 +26,16 @@ public final class ScriptResolver {
         }
     }
 
+    /** Which symlinks are followed (option symlinks); one whose target stays inside the folder always is. */
+    public enum Symlinks {
+        /** Only those whose target stays inside the scripts folder. */
+        INSIDE,
+        /** Also those leaving it when the link and its target have the same owner (Apache's SymLinksIfOwnerMatch). */
+        OWNER_MATCH,
+        /** Every symlink (Apache's FollowSymLinks). */
+        FOLLOW
+    }
+
     /** Either a script or a refusal with the reason for the log. */
     public record Result(ResolvedScript script, Refusal refusal, String reason) {
         static Result refuse(Refusal r, String reason) {
@@ -33,10 +44,17 @@ public final class ScriptResolver {
     }
 
     private final Path root;
+    private final Symlinks symlinks;
+
+    /** A resolver that follows only symlinks staying inside {@code root}. */
+    public ScriptResolver(Path root) throws IOException {
+        this(root, Symlinks.INSIDE);
+    }
 
     /** @param root the scripts folder; its real path is taken once here */
-    public ScriptResolver(Path root) throws IOException {
+    public ScriptResolver(Path root, Symlinks symlinks) throws IOException {
         this.root = root.toRealPath();
+        this.symlinks = symlinks;
     }
 
     public Path root() {
@@ -69,8 +87,9 @@ public final class ScriptResolver {
                 attrs = Files.readAttributes(current, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 if (attrs.isSymbolicLink()) {
                     Path real = current.toRealPath();
-                    if (!real.startsWith(root)) {
-                        return Result.refuse(Refusal.FORBIDDEN, "symlink leaves the scripts folder: " + segment);
+                    String leaves = notFollowed(current, real);
+                    if (leaves != null) {
+                        return Result.refuse(Refusal.FORBIDDEN, leaves);
                     }
                     current = real;
                     attrs = Files.readAttributes(current, BasicFileAttributes.class);
@@ -79,15 +98,17 @@ public final class ScriptResolver {
                 return Result.refuse(Refusal.NOT_FOUND, "no such script");
             }
             if (attrs.isRegularFile()) {
-                // Each segment was checked on its own: a folder swapped for a symlink meanwhile shows in the
-                // real path. What runs is this real path, entered and read as checked (ScriptRunner, the loader).
+                // Each segment was checked on its own, so current is a real path: a folder swapped for a symlink
+                // meanwhile shows as another real path. What runs is this real path, entered and read as checked
+                // (ScriptRunner, the loader).
                 Path real;
                 try {
                     real = current.toRealPath();
                 } catch (IOException e) {
                     return Result.refuse(Refusal.NOT_FOUND, "no such script");
                 }
-                if (!real.startsWith(root) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                if (!real.equals(current) || symlinks == Symlinks.INSIDE && !real.startsWith(root)
+                        || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
                     return Result.refuse(Refusal.FORBIDDEN, "path leaves the scripts folder: " + segment);
                 }
                 String rest = path.substring(end);
@@ -99,6 +120,25 @@ public final class ScriptResolver {
             start = end + 1;
         }
         return Result.refuse(Refusal.NOT_FOUND, "names a folder, not a script");
+    }
+
+    /** Why the symlink {@code link} to {@code real} is not followed, or null. */
+    private String notFollowed(Path link, Path real) throws IOException {
+        if (real.startsWith(root) || symlinks == Symlinks.FOLLOW) {
+            return null;
+        }
+        String named = root.relativize(link) + " -> " + real;
+        if (symlinks == Symlinks.OWNER_MATCH) {
+            Object linkOwner = Files.getAttribute(link, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            Object targetOwner = Files.getAttribute(real, "unix:uid");
+            if (linkOwner.equals(targetOwner)) {
+                return null;
+            }
+            return "symlink leaves the scripts folder for a target of another owner: " + named + " (uids "
+                    + linkOwner + " and " + targetOwner + "); fix: chown -h the link to the target's owner, or set "
+                    + "symlinks=follow";
+        }
+        return "symlink leaves the scripts folder: " + named + "; set symlinks=owner-match or follow to allow it";
     }
 
     private static Result checkSegment(String segment) {

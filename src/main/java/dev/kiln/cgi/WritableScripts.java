@@ -23,7 +23,7 @@ final class WritableScripts {
         this.allowed = allowed;
     }
 
-    /** Why {@code script} (a real path below the root) must not run, or empty. */
+    /** Why {@code script} (a real path, below the root unless a symlink led out of it) must not run, or empty. */
     Optional<String> refusal(Path script) {
         if (allowed) {
             return Optional.empty();
@@ -33,7 +33,9 @@ final class WritableScripts {
                 return Optional.of("it is writable by users other than its owner, who could run anything as the "
                         + "script user; fix: chmod go-w " + script + " (or set allow-writable-scripts=true)");
             }
-            for (Path dir = script.getParent(); dir != null && dir.startsWith(root); dir = dir.getParent()) {
+            // a target outside the folder (a followed symlink, option symlinks): its own folder, as suEXEC checks
+            Path top = script.startsWith(root) ? root : script.getParent();
+            for (Path dir = script.getParent(); dir != null && dir.startsWith(top); dir = dir.getParent()) {
                 if (writableByOthers(dir)) {
                     return Optional.of("its folder " + dir + " is writable by users other than its owner, who "
                             + "could replace it; fix: chmod go-w " + dir + " (or set allow-writable-scripts=true)");

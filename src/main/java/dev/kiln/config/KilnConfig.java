@@ -51,11 +51,12 @@ public record KilnConfig(
      *
      * @param documentRoot DOCUMENT_ROOT, onto which PATH_TRANSLATED maps PATH_INFO; empty: the scripts folder
      * @param library      globs (relative to the scripts folder) of files scripts import, never run by URL
+     * @param symlinks     which symlinks in the scripts folder are followed
      * @param defaults     both are the defaults, not given: when the script user cannot reach them (root's home
      *                     is 0700), Kiln may serve from folders it prepares instead
      */
     public record Folders(Path scripts, Path cache, Optional<Path> documentRoot, List<String> library,
-                          boolean defaults) {
+                          Symlinks symlinks, boolean defaults) {
     }
 
     /**
@@ -149,8 +150,12 @@ public record KilnConfig(
                              boolean accessLog, String logLevel) {
     }
 
-    /** Who scripts run as, and whether scripts others may write still run; empty names take the defaults. */
-    public record Privileges(String scriptUser, String scriptGroup, boolean allowWritableScripts) {
+    /**
+     * Who scripts run as, whether scripts others may write still run, and whether a script needs its execute bit;
+     * empty names take the defaults.
+     */
+    public record Privileges(String scriptUser, String scriptGroup, boolean allowWritableScripts,
+                             boolean requireExec) {
     }
 
     /** Where one option's value came from, for error messages. */
@@ -167,7 +172,9 @@ public record KilnConfig(
                 new Listen(r.integer(Option.PORT, 0, 65535), r.raw(Option.BIND).trim(),
                         r.addresses(Option.TRUSTED_PROXIES), tls(r)),
                 new Folders(r.folder(Option.SCRIPTS), r.cache(), r.optionalFolder(Option.DOCUMENT_ROOT),
-                        r.names(Option.LIBRARY), r.isDefault(Option.SCRIPTS) && r.isDefault(Option.CACHE)),
+                        r.names(Option.LIBRARY),
+                        r.choice(Option.SYMLINKS, Symlinks.values(), Symlinks::word, "inside, owner-match or follow"),
+                        r.isDefault(Option.SCRIPTS) && r.isDefault(Option.CACHE)),
                 routes(r),
                 new Interpreters(
                         r.command(Option.PYTHON),
@@ -224,7 +231,7 @@ public record KilnConfig(
                         r.bool(Option.ACCESS_LOG),
                         r.logLevel(Option.LOG_LEVEL)),
                 new Privileges(r.raw(Option.SCRIPT_USER).trim(), r.raw(Option.SCRIPT_GROUP).trim(),
-                        r.bool(Option.ALLOW_WRITABLE_SCRIPTS)));
+                        r.bool(Option.ALLOW_WRITABLE_SCRIPTS), r.bool(Option.REQUIRE_EXEC)));
     }
 
     /** One option's effective value and the source it came from ("default" when none set it). */

@@ -45,6 +45,9 @@ public enum Option {
             "Interpreter (with arguments) for scripts that have no shebang and are not .py; empty refuses them (403)."),
     LIBRARY("library", "GLOBS", "", "Files under the scripts folder that scripts import, never run by URL "
             + "(comma-separated globs such as lib/**); .py files in a package folder always are."),
+    SYMLINKS("symlinks", "RULE", "inside",
+            "Symlinks in the scripts folder that are followed: inside (targets inside it), owner-match (also targets "
+                    + "outside of the link's owner: Apache's SymLinksIfOwnerMatch) or follow (all: FollowSymLinks)."),
     DOCUMENT_ROOT("document-root", "DIR", "",
             "DOCUMENT_ROOT for scripts, onto which PATH_TRANSLATED maps PATH_INFO; empty: the scripts folder."),
     PASS_ENV("pass-env", "NAMES", "PATH,LANG,LC_ALL,TZ",
@@ -133,7 +136,10 @@ public enum Option {
     SCRIPT_GROUP("script-group", "GROUP", "",
             "Group scripts run as, with no supplementary groups; empty takes the script user's own groups."),
     ALLOW_WRITABLE_SCRIPTS("allow-writable-scripts", "BOOL", "false",
-            "Run scripts that users other than their owner may write, or that sit in such folders (suEXEC refuses).");
+            "Run scripts that users other than their owner may write, or that sit in such folders (suEXEC refuses)."),
+    REQUIRE_EXEC("require-exec", "BOOL", "true",
+            "Run only scripts with the execute bit for the user who runs them, as Apache does (else 500). "
+                    + "In a WAR, which loses execute bits: false.");
 
     /** Joins the values of a repeated option ({@link #repeatable}) into one: no value can hold a NUL. */
     public static final String REPEATED_SEPARATOR = "\0";

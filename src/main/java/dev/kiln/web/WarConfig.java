@@ -53,6 +53,7 @@ final class WarConfig {
         Map<String, String> servletParams = translate(params(servlet), ctx);
         Map<String, String> contextParams = translate(contextParams(ctx), ctx);
         Map<String, String> defaults = new HashMap<>();
+        defaults.put(Option.REQUIRE_EXEC.key(), "false"); // a WAR is a zip: its files lose their execute bits
         boolean scriptsGiven = Stream.of(fromEnv.options(), servletParams, contextParams)
                 .anyMatch(m -> m.containsKey(Option.SCRIPTS.key()));
         boolean cacheGiven = Stream.of(fromEnv.options(), servletParams, contextParams)

@@ -19,6 +19,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
+import dev.kiln.testing.Commands;
 import dev.kiln.testing.KilnTestServer;
 import dev.kiln.testing.RawHttp;
 
@@ -26,10 +27,12 @@ import dev.kiln.testing.RawHttp;
  * Whatever the encoding, a request either resolves strictly inside the scripts folder or is refused: generated
  * paths of script and folder names, symlinks in and out, dot segments, {@code %2e %2f %5c}, overlong UTF-8, double
  * encoding, {@code ;} parameters, {@code //}, trailing dots and spaces. Checked on {@link ScriptResolver} with
- * decoded paths, and over HTTP with raw request lines, where every outside script answers OUTSIDE.
+ * decoded paths, and over HTTP with raw request lines, where every outside script answers OUTSIDE. With option
+ * symlinks at owner-match or follow, a path resolves inside the folder or through a link the rule follows, and
+ * always to the real path that runs.
  */
 class ScriptResolverPropertiesTest {
-    static final List<String> NAMES = List.of("app.sh", "sub", "tool.sh", "in-link", "out-link", "esc.sh",
+    static final List<String> NAMES = List.of("app.sh", "sub", "tool.sh", "in-link", "out-link", "esc.sh", "foreign",
             "secret.sh", "outside", "cgi-bin", "..", ".", "", "app.sh.", "app.sh ", "sub.", "sub ", "app.sh;x",
             "sub;a=b", "\\", "..\\secret.sh", "\u00c0\u00ae", "%2e", "%2e%2e", "%2f");
     static final List<String> ENCODED = List.of("app.sh", "sub", "tool.sh", "in-link", "out-link", "esc.sh",
@@ -40,18 +43,24 @@ class ScriptResolverPropertiesTest {
 
     static Path temp;
     static Path root;
+    static Path outside;
+    static Path foreign;
     static ScriptResolver resolver;
+    static ScriptResolver ownerMatch;
+    static ScriptResolver follow;
     static KilnTestServer kiln;
 
     @BeforeContainer
     static void tree() throws Exception {
         temp = Files.createTempDirectory("kiln-resolver-");
         Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x")); // the script user's way in
-        Path outside = Files.createDirectories(temp.resolve("outside"));
+        outside = Files.createDirectories(temp.resolve("outside")).toRealPath();
+        foreign = Files.createDirectories(temp.resolve("foreign")).toRealPath();
         String out = "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nOUTSIDE\\n'\n";
         KilnTestServer.writeScript(outside, "secret.sh", out);
         KilnTestServer.writeScript(outside, "app.sh", out);
         KilnTestServer.writeScript(temp, "secret.sh", out);
+        KilnTestServer.writeScript(foreign, "app.sh", out);
         KilnTestServer.Builder builder = KilnTestServer.builder(temp.resolve("kiln"));
         root = builder.scripts();
         String in = "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\ninside\\n'\n";
@@ -60,8 +69,13 @@ class ScriptResolverPropertiesTest {
         Files.createSymbolicLink(root.resolve("in-link"), root.resolve("sub"));
         Files.createSymbolicLink(root.resolve("out-link"), outside);
         Files.createSymbolicLink(root.resolve("esc.sh"), outside.resolve("secret.sh"));
+        // a link of another owner than its target's: owner-match does not follow it
+        Files.createSymbolicLink(root.resolve("foreign"), foreign);
+        Commands.of("chown", "-h", "nobody", root.resolve("foreign").toString()).ok();
         kiln = builder.start();
         resolver = new ScriptResolver(root);
+        ownerMatch = new ScriptResolver(root, ScriptResolver.Symlinks.OWNER_MATCH);
+        follow = new ScriptResolver(root, ScriptResolver.Symlinks.FOLLOW);
     }
 
     @AfterContainer
@@ -83,6 +97,34 @@ class ScriptResolverPropertiesTest {
         }
         Path file = r.script().file();
         assertThat(file).as(path).startsWith(resolver.root());
+        assertThat(Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)).as(path).isTrue();
+        assertThat(file.toRealPath()).as("its real path: " + path).isEqualTo(file);
+    }
+
+    @Property(tries = 200)
+    void withOwnerMatchAPathResolvesInsideOrThroughALinkOfTheTargetsOwner(@ForAll("decodedPaths") String path)
+            throws IOException {
+        ScriptResolver.Result r = ownerMatch.resolve(path);
+        if (r.script() != null) {
+            Path file = r.script().file();
+            assertThat(file).as(path).satisfiesAnyOf(f -> assertThat(f).startsWith(root),
+                    f -> assertThat(f).startsWith(outside));
+            assertRealRegularFile(path, file);
+        }
+    }
+
+    @Property(tries = 200)
+    void withFollowAPathResolvesInsideOrThroughAnyLink(@ForAll("decodedPaths") String path) throws IOException {
+        ScriptResolver.Result r = follow.resolve(path);
+        if (r.script() != null) {
+            Path file = r.script().file();
+            assertThat(file).as(path).satisfiesAnyOf(f -> assertThat(f).startsWith(root),
+                    f -> assertThat(f).startsWith(outside), f -> assertThat(f).startsWith(foreign));
+            assertRealRegularFile(path, file);
+        }
+    }
+
+    private static void assertRealRegularFile(String path, Path file) throws IOException {
         assertThat(Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)).as(path).isTrue();
         assertThat(file.toRealPath()).as("its real path: " + path).isEqualTo(file);
     }

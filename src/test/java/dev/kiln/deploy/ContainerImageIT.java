@@ -102,8 +102,8 @@ class ContainerImageIT {
                 print('scripts folder', written)
                 """);
         for (Path p : List.of(scripts, scripts.resolve("helper.py"), scripts.resolve("app.py"))) {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x"
-                    : "rw-r--r--"));
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(p.endsWith("helper.py") ? "rw-r--r--"
+                    : "rwxr-xr-x"));
         }
         try (Podman.Container kiln = Podman.run(name("mounted"), FreePort.pick(), IMAGE,
                 "-v", scripts + ":/srv/cgi-bin:ro")) {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.kiln.testing.Commands;
 import dev.kiln.testing.FreePort;
 import dev.kiln.testing.KilnJar;
+import dev.kiln.testing.KilnTestServer;
 import dev.kiln.testing.Poll;
 
 /**
@@ -41,7 +42,7 @@ class ScaleOutIT {
     @Test
     void nginxSpreadsLoadRoutesAroundAKilledReplicaAndTakesItBack() throws Exception {
         Path scripts = Files.createDirectories(dir.resolve("cgi-bin"));
-        Files.writeString(scripts.resolve("who.py"), "import os\nprint('Content-Type: text/plain')\nprint()\n"
+        KilnTestServer.writeScript(scripts, "who.py", "import os\nprint('Content-Type: text/plain')\nprint()\n"
                 + "print(os.environ['REPLICA'])\n");
         int portA = FreePort.pick();
         int portB = FreePort.pick();

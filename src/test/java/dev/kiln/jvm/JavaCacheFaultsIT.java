@@ -35,7 +35,7 @@ class JavaCacheFaultsIT {
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path scripts = Files.createDirectories(base.resolve("cgi-bin"));
         Files.writeString(scripts.resolve("Where.java"), SCRIPT);
-        Files.setPosixFilePermissions(scripts.resolve("Where.java"), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(scripts.resolve("Where.java"), PosixFilePermissions.fromString("rwxr-xr-x"));
         Path jar = base.resolve("kiln.jar");
         Files.copy(KilnJar.path(), jar, StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +43,21 @@ class TomcatInitParamsIT {
         assertThat(hello.statusCode()).as(tomcat.describe(hello)).isEqualTo(404);
         HttpResponse<String> index = tomcat.get("/tomcatnames/");
         assertThat(index.body()).contains("href=\"/tomcatnames/cgi-bin/env.py\"").doesNotContain("hello.py");
+    }
+
+    /** A WAR is a zip, which keeps no execute bits: require-exec is off there unless configured. */
+    @Test
+    void aWarRunsScriptsWithoutTheirExecuteBit() throws Exception {
+        Path script = tomcat.real("webapps/kiln/WEB-INF/cgi-bin").resolve("no-exec-bit.sh");
+        Files.writeString(script, "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nran\\n'\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        try {
+            HttpResponse<String> r = tomcat.get("/kiln/cgi-bin/no-exec-bit.sh");
+            assertThat(r.statusCode()).as(tomcat.describe(r)).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("ran\n");
+        } finally {
+            Files.delete(script);
+        }
     }
 
     @Test
