@@ -1,6 +1,5 @@
 package dev.kiln.python;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -10,9 +9,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.kiln.forkserver.ForkRefusedException;
 import dev.kiln.forkserver.ForkRequest;
-import dev.kiln.forkserver.ForkServer;
 import dev.kiln.run.ChildProcess;
 import dev.kiln.run.ExecServer;
 import dev.kiln.run.ScriptUser;
@@ -42,19 +39,9 @@ public final class ExecForkServer implements ExecServer {
         if (interpreter.isEmpty()) {
             return Optional.empty();
         }
-        ForkServers.Key key = ForkServers.Key.forExec(interpreter.get());
-        Optional<ForkServer> server = servers.server(key);
-        if (server.isEmpty()) {
-            return Optional.empty();
-        }
         ForkRequest request = ForkRequest.exec(argv, env, workDir).asUser(user.uid(), user.gid(), user.groups());
-        try {
-            return Optional.of(server.get().fork(request));
-        } catch (ForkRefusedException e) {
-            LOG.warn("{}: the exec fork-server will not start it ({}); it starts from Kiln", logName, e.getMessage());
-        } catch (IOException e) {
-            servers.failed(key, server.get(), e);
-        }
-        return Optional.empty();
+        return servers.fork(ForkServers.Key.forExec(interpreter.get()), request, 1, why -> LOG.warn(
+                "{}: the exec fork-server will not start it ({}); it starts from Kiln", logName, why))
+                .map(ChildProcess.class::cast);
     }
 }

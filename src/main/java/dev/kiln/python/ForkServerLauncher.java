@@ -13,9 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.kiln.cache.CacheMode;
-import dev.kiln.forkserver.ForkRefusedException;
 import dev.kiln.forkserver.ForkRequest;
-import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
 import dev.kiln.forkserver.ForkedChild;
 import dev.kiln.run.Cage;
@@ -99,21 +97,10 @@ public final class ForkServerLauncher implements Launcher {
                     .asUser(user.uid(), user.gid(), user.groups()).withQuickExit(true);
             LoaderReport report = classic.report(command.script());
             classic.compileFirst(command, report);
-            for (int attempt = 0; attempt < 2; attempt++) {
-                Optional<ForkServer> server = servers.server(key);
-                if (server.isEmpty()) {
-                    break;
-                }
-                try {
-                    ForkedChild child = server.get().fork(request);
-                    return setup.runner().track(child, logName, report, cage);
-                } catch (ForkRefusedException e) {
-                    once(e.getMessage(), "{}: the fork-server will not start it ({}); it runs classic",
-                            command.script(), e.getMessage());
-                    break;
-                } catch (IOException e) {
-                    servers.failed(key, server.get(), e);
-                }
+            Optional<ForkedChild> child = servers.fork(key, request, 2, why -> once(why,
+                    "{}: the fork-server will not start it ({}); it runs classic", command.script(), why));
+            if (child.isPresent()) {
+                return setup.runner().track(child.get(), logName, report, cage);
             }
             cage.close();
             return plain.start(env, workDir, logName);

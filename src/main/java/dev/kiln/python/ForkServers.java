@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -19,8 +20,11 @@ import org.slf4j.LoggerFactory;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheMode;
 import dev.kiln.config.PycValidation;
+import dev.kiln.forkserver.ForkRefusedException;
+import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
+import dev.kiln.forkserver.ForkedChild;
 
 /**
  * Kiln's fork-servers: one per interpreter and set of interpreter flags, started on first use and supervised. A
@@ -103,6 +107,29 @@ public final class ForkServers implements AutoCloseable {
     /** The running fork-server for {@code key}, started when needed; empty while that key runs classic. */
     Optional<ForkServer> server(Key key) {
         return slots.computeIfAbsent(key, Slot::new).server();
+    }
+
+    /**
+     * Forks {@code request} on the fork-server of {@code key}, replacing one that fails, for up to {@code attempts}
+     * tries. Empty when there is none now, or when it refuses the request ({@code refused} gets why): the caller
+     * then starts the script its other way.
+     */
+    Optional<ForkedChild> fork(Key key, ForkRequest request, int attempts, Consumer<String> refused) {
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            Optional<ForkServer> server = server(key);
+            if (server.isEmpty()) {
+                break;
+            }
+            try {
+                return Optional.of(server.get().fork(request));
+            } catch (ForkRefusedException e) {
+                refused.accept(e.getMessage());
+                break;
+            } catch (IOException e) {
+                failed(key, server.get(), e);
+            }
+        }
+        return Optional.empty();
     }
 
     /** A fork-server that could not start a script: counted, closed, replaced on the next request. */
