@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The kernel's OOM kills so far, counted where a script's SIGKILL (exit 137) can be told apart: in the memory
@@ -18,7 +20,14 @@ final class OomKills {
     record Count(long cgroup, long machine) {
     }
 
+    /** How old the count a script starts with may be: reading both files per request cost more than the script. */
+    private static final long RECENT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final Path cgroupFile;
+    private final AtomicReference<Stamped> recent = new AtomicReference<>();
+
+    private record Stamped(Count count, long nanos) {
+    }
 
     private OomKills(Path cgroupFile) {
         this.cgroupFile = cgroupFile;
@@ -47,6 +56,20 @@ final class OomKills {
 
     Count now() {
         return new Count(cgroupFile == null ? -1 : oomKills(cgroupFile), oomKills(VMSTAT));
+    }
+
+    /**
+     * The count at most a second old, for a script's start. An OOM kill of that second before it started is
+     * then counted in its run: only a script that also got a SIGKILL hears "probably by the OOM killer".
+     */
+    Count recent() {
+        long t = System.nanoTime();
+        Stamped last = recent.get();
+        if (last == null || t - last.nanos() > RECENT_NANOS) {
+            last = new Stamped(now(), t);
+            recent.set(last);
+        }
+        return last.count();
     }
 
     /** Who sent a script the SIGKILL that ended it, when Kiln did not, with the fix; {@code since} at its start. */

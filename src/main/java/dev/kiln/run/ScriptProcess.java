@@ -57,6 +57,7 @@ public final class ScriptProcess implements AutoCloseable {
     private final Map<String, String> context; // of the request that started it, and its pid
     private volatile boolean killedAfterOutput;
     private volatile boolean outputEndedFirst;
+    private volatile boolean groupKilled;
 
     ScriptProcess(ChildProcess process, String logName, StderrFilter stderr, Cage cage, ScriptRunner runner) {
         this.process = process;
@@ -65,7 +66,7 @@ public final class ScriptProcess implements AutoCloseable {
         this.logName = logName;
         this.runner = runner;
         this.settings = runner.settings();
-        this.oomAtStart = runner.oomKills().now();
+        this.oomAtStart = runner.oomKills().recent();
         this.signaller = runner.signaller();
         this.stdout = new WatchedStream(process.stdout(), startNanos);
         Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
@@ -78,8 +79,13 @@ public final class ScriptProcess implements AutoCloseable {
         runner.live().add(this);
         process.onExit(() -> {
             signaller.signal(pgid, "KILL");
+            groupKilled = true;     // a group killed once its leader is gone can start nothing more
             runner.live().remove(this);
-            runner.pumps().execute(() -> runner.ended(script(), cage, process.exitValue()));
+            if (cage == Cage.NONE) {
+                runner.ended(script(), cage, process.exitValue());
+            } else {    // a cgroup to empty and remove: not on the thread that reports every script's exit
+                runner.pumps().execute(() -> runner.ended(script(), cage, process.exitValue()));
+            }
         }, runner.pumps());
     }
 
@@ -274,7 +280,9 @@ public final class ScriptProcess implements AutoCloseable {
             // the stream is closed below either way
         }
         closeQuietly(process.stderr());
-        signaller.signal(pgid, "KILL");
+        if (!groupKilled) {
+            signaller.signal(pgid, "KILL");
+        }
         cage.close();
     }
 

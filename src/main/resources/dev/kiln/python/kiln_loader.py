@@ -22,6 +22,7 @@ _SourceFileLoader = kiln_pyc.SourceFileLoader
 _KILN_MODULES = ('kiln_loader', 'kiln_pyc', 'kiln_protocol')
 _MAIN_KEYS = ('__name__', '__doc__', '__package__', '__loader__', '__spec__',
               '__annotations__', '__builtins__', '__file__', '__cached__')
+_startup_conformed = False
 _KILN_FILES = set()     # file names of Kiln's code, trimmed from tracebacks
 _stats_pid = None       # the process whose exit writes the stats line
 
@@ -73,7 +74,7 @@ def configure(mode, validation, roots):
         _SourceFileLoader.get_code = kiln_pyc.CPYTHON_GET_CODE
     else:
         _SourceFileLoader.get_code = _get_code
-        if mode == 'rw':
+        if mode == 'rw' and not _startup_conformed:
             _conform_startup_pycs()
     return mode
 
@@ -95,6 +96,8 @@ def _conform_startup_pycs():
                 pass
     if odd:
         kiln_pyc.store().conform(odd, sys.pycache_prefix)
+    global _startup_conformed
+    _startup_conformed = True   # a fork server's children inherit this: their start-up was the server's
 
 
 def _get_code(self, fullname):
