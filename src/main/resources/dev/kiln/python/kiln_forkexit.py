@@ -131,13 +131,13 @@ def _finalize_modules(collect):
     for name in ('stdin', 'stdout', 'stderr'):
         setattr(sys, name, getattr(sys, '__%s__' % name))
     alive = []
-    for name, module in list(sys.modules.items()):
-        if name not in inherited or name == '__main__':
-            try:
-                alive.append(_weakref.ref(module))
-            except TypeError:
-                pass
-            sys.modules[name] = None
+    # By name: the inherited module objects stay untouched (a reference would copy the pages they are on).
+    for name in [n for n in sys.modules if n not in inherited or n == '__main__']:
+        try:
+            alive.append(_weakref.ref(sys.modules[name]))
+        except TypeError:
+            pass
+        sys.modules[name] = None
     module = None
     collect()
     for ref in reversed(alive):
