@@ -3,7 +3,6 @@ package dev.kiln.forkserver;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,11 +108,11 @@ public final class ForkServer implements AutoCloseable {
         SocketChannel io = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             out.connect(address);
-            writeFully(out, ForkRequest.header('O', id));
+            Channels.writeFully(out, ForkRequest.header('O', id));
             io.connect(address);
         } catch (IOException e) {
-            quietly(out);
-            quietly(io);
+            Channels.closeQuietly(out);
+            Channels.closeQuietly(io);
             throw new IOException(describe() + " cannot be reached: " + e.getMessage(), e);
         }
         ForkedChild child = new ForkedChild(this, out, io);
@@ -122,7 +122,7 @@ public final class ForkServer implements AutoCloseable {
         }
         long pid;
         try {
-            writeFully(io, frame);
+            Channels.writeFully(io, frame);
             pid = child.readPid();      // the child writes it first: no round trip through CONTROL
         } catch (IOException e) {
             pid = -1;                   // closed by the watchdog or by the fork-server's death
@@ -185,7 +185,7 @@ public final class ForkServer implements AutoCloseable {
     @Override
     public void close() {
         if (closing.compareAndSet(false, true)) {
-            quietly(control);       // the fork-server kills its children and exits
+            Channels.closeQuietly(control);       // the fork-server kills its children and exits
         }
         try {
             if (Thread.currentThread() != reader) {
@@ -268,11 +268,18 @@ public final class ForkServer implements AutoCloseable {
         }
     }
 
+    /** Has it read these pycs and keep their code for its next children; all in one write. */
+    void warm(List<WarmCode> pycs) {
+        if (!pycs.isEmpty()) {
+            command(pycs.stream().map(WarmCode::command).collect(Collectors.joining("\n")));
+        }
+    }
+
     private void command(String line) {
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.US_ASCII);
         synchronized (controlWrites) {
             try {
-                writeFully(control, bytes);
+                Channels.writeFully(control, bytes);
             } catch (IOException e) {
                 // the fork-server is gone: the control thread reports it, and its children were killed
             }
@@ -281,20 +288,5 @@ public final class ForkServer implements AutoCloseable {
 
     private String describe() {
         return "fork-server " + spec.interpreter() + " (pid " + process.pid() + ")";
-    }
-
-    static void writeFully(SocketChannel channel, byte[] bytes) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-            channel.write(buf);
-        }
-    }
-
-    private static void quietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // closing: nothing to recover
-        }
     }
 }

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -42,7 +43,7 @@ public final class ForkedChild implements ChildProcess {
         this.out = out;
         this.io = io;
         this.stdin = new SocketOutput(io, () -> closeHalf(0b01));
-        this.stdout = new SocketInput(out, false, () -> quietly(out));
+        this.stdout = new SocketInput(out, false, () -> Channels.closeQuietly(out));
         this.stderr = new SocketInput(io, true, () -> closeHalf(0b10));
     }
 
@@ -111,6 +112,11 @@ public final class ForkedChild implements ChildProcess {
     @Override
     public void destroyForcibly() {
         server.signal(this, false, 9);
+    }
+
+    /** Asks the fork-server that started it to keep the code of these pycs for the children after it. */
+    public void warm(List<WarmCode> pycs) {
+        server.warm(pycs);
     }
 
     /** Sends {@code signal} (e.g. 15, 9) to the script's whole process group, while the script is running. */
@@ -204,15 +210,7 @@ public final class ForkedChild implements ChildProcess {
     }
 
     void closeAll() {
-        quietly(out);
-        quietly(io);
-    }
-
-    private static void quietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // closing a socket: nothing to recover
-        }
+        Channels.closeQuietly(out);
+        Channels.closeQuietly(io);
     }
 }

@@ -41,7 +41,7 @@ record Launched(Process process, SocketFolder folder, SocketChannel control) {
             awaitReady(process, spec, folder);
             SocketChannel control = SocketChannel.open(StandardProtocolFamily.UNIX);
             control.connect(UnixDomainSocketAddress.of(folder.socket()));
-            ForkServer.writeFully(control, ForkRequest.header('C', 0));
+            Channels.writeFully(control, ForkRequest.header('C', 0));
             return new Launched(process, folder, control);
         } catch (IOException e) {
             process.destroyForcibly();

@@ -16,6 +16,7 @@ import dev.kiln.cache.CacheMode;
 import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServerSpec;
 import dev.kiln.forkserver.ForkedChild;
+import dev.kiln.forkserver.WarmCode;
 import dev.kiln.run.Cage;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
@@ -100,7 +101,9 @@ public final class ForkServerLauncher implements Launcher {
             Optional<ForkedChild> child = servers.fork(key, request, 2, why -> once(why,
                     "{}: the fork-server will not start it ({}); it runs classic", command.script(), why));
             if (child.isPresent()) {
-                return setup.runner().track(child.get(), logName, report, cage);
+                ForkedChild forked = child.get();
+                report.onCold(cold -> forked.warm(cold.stream().map(c -> new WarmCode(c.pyc(), c.source())).toList()));
+                return setup.runner().track(forked, logName, report, cage);
             }
             cage.close();
             return plain.start(env, workDir, logName);

@@ -45,6 +45,13 @@ public final class LoaderProtocol {
         record CacheError(CacheOp op, String errno, Path path, Path dir) implements Message {
         }
 
+        /**
+         * A module a fork-server's child read from the cache itself, for the fork-server to keep
+         * (kiln_warmcode.py): the pyc and its source, each as the line has it (escaped, printable ASCII).
+         */
+        record Cold(String pyc, String source) implements Message {
+        }
+
         /** A line this version of Kiln does not know. */
         record Unknown(String line) implements Message {
         }
@@ -102,14 +109,21 @@ public final class LoaderProtocol {
     }
 
     /**
-     * Parses what follows the marker: {@code stats compiled=N cached=N shipped=N compile_us=N} or
-     * {@code cache-error op=OP errno=NAME path=P dir=D}, values escaped as {@link #fields} says.
+     * Parses what follows the marker: {@code stats compiled=N cached=N shipped=N compile_us=N},
+     * {@code cold pyc=P source=S} or {@code cache-error op=OP errno=NAME path=P dir=D}, values escaped as
+     * {@link #fields} says.
      */
     public static Message parse(String message) {
         Map<String, String> f = fields(message);
         if (message.startsWith("stats ")) {
             return new Message.Stats(num(f.get("compiled")), num(f.get("cached")), num(f.get("shipped")),
                     num(f.get("compile_us")));
+        }
+        if (message.startsWith("cold ")) {
+            Map<String, String> raw = fields(message, false);
+            if (escapedWord(raw.get("pyc")) && escapedWord(raw.get("source"))) {
+                return new Message.Cold(raw.get("pyc"), raw.get("source"));
+            }
         }
         if (message.startsWith("cache-error ") && f.containsKey("path")) {
             return new Message.CacheError(CacheOp.of(f.getOrDefault("op", "write")), f.getOrDefault("errno", "EIO"),
@@ -159,15 +173,26 @@ public final class LoaderProtocol {
      * is ignored.
      */
     private static Map<String, String> fields(String line) {
+        return fields(line, true);
+    }
+
+    private static Map<String, String> fields(String line, boolean unescaped) {
         Map<String, String> out = new HashMap<>();
         String[] words = line.split(" ");
         for (int i = 1; i < words.length; i++) {
             int eq = words[i].indexOf('=');
             if (eq > 0) {
-                out.put(words[i].substring(0, eq), unescape(words[i].substring(eq + 1)));
+                String value = words[i].substring(eq + 1);
+                out.put(words[i].substring(0, eq), unescaped ? unescape(value) : value);
             }
         }
         return out;
+    }
+
+    /** A value as _escape writes it: printable ASCII without spaces, at most 4096 characters. */
+    private static boolean escapedWord(String value) {
+        return value != null && !value.isEmpty() && value.length() <= 4096
+                && value.chars().allMatch(c -> c > ' ' && c < 0x7f);
     }
 
     private static String unescape(String word) {

@@ -1,6 +1,9 @@
 package dev.kiln.python;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.ScriptStatistics;
@@ -26,6 +29,8 @@ final class LoaderReport implements StderrFilter {
     private final long startNanos = System.nanoTime();
     private volatile LoaderProtocol.Message.Stats stats;
     private volatile TrustedCompiles.Compiled byKiln = TrustedCompiles.Compiled.NONE;
+    private final List<LoaderProtocol.Message.Cold> cold = new ArrayList<>();
+    private volatile Consumer<List<LoaderProtocol.Message.Cold>> coldSink;
 
     /**
      * @param script     the script's path below the scripts folder
@@ -45,6 +50,11 @@ final class LoaderReport implements StderrFilter {
         byKiln = compiled;
     }
 
+    /** Where the modules a fork-server's child read itself go once its stderr has closed. */
+    void onCold(Consumer<List<LoaderProtocol.Message.Cold>> sink) {
+        coldSink = sink;
+    }
+
     @Override
     public String line(String line) {
         int marker = LoaderProtocol.markerAt(line);
@@ -54,6 +64,10 @@ final class LoaderReport implements StderrFilter {
         LoaderProtocol.Message m = LoaderProtocol.parse(line.substring(marker + LoaderProtocol.MARKER.length()));
         if (m instanceof LoaderProtocol.Message.Stats s) {
             stats = s;
+        } else if (m instanceof LoaderProtocol.Message.Cold c) {
+            if (cold.size() < MAX_MODULES) {
+                cold.add(c);
+            }
         } else if (m instanceof LoaderProtocol.Message.CacheError e) {
             cache.reported(e.op(), e.errno(), e.path(), e.dir());
         }
@@ -62,6 +76,10 @@ final class LoaderReport implements StderrFilter {
 
     @Override
     public void closed() {
+        Consumer<List<LoaderProtocol.Message.Cold>> sink = coldSink;
+        if (sink != null && !cold.isEmpty()) {
+            sink.accept(List.copyOf(cold));
+        }
         LoaderProtocol.Message.Stats s = stats;
         TrustedCompiles.Compiled kiln = byKiln;
         if (s == null && kiln.modules() == 0) {

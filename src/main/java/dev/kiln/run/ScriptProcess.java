@@ -4,10 +4,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +15,6 @@ import java.util.function.IntConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * One running script. The caller reads {@link #stdout()}; stdin and stderr are pumped on pool threads; a timer
@@ -69,9 +66,7 @@ public final class ScriptProcess implements AutoCloseable {
         this.oomAtStart = runner.oomKills().recent();
         this.signaller = runner.signaller();
         this.stdout = new WatchedStream(process.stdout(), startNanos);
-        Map<String, String> context = new HashMap<>(Objects.requireNonNullElse(MDC.getCopyOfContextMap(), Map.of()));
-        context.put("pid", Long.toString(pgid));
-        this.context = Map.copyOf(context);
+        this.context = LogContext.ofScript(pgid);
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
                 settings.maxStderrLine(), this.context, () -> stderrDone.complete(null));
         runner.pumps().execute(stderrPump);
@@ -81,11 +76,7 @@ public final class ScriptProcess implements AutoCloseable {
             signaller.signal(pgid, "KILL");
             groupKilled = true;     // a group killed once its leader is gone can start nothing more
             runner.live().remove(this);
-            if (cage == Cage.NONE) {
-                runner.ended(script(), cage, process.exitValue());
-            } else {    // a cgroup to empty and remove: not on the thread that reports every script's exit
-                runner.pumps().execute(() -> runner.ended(script(), cage, process.exitValue()));
-            }
+            runner.ended(script(), cage, process.exitValue());
         }, runner.pumps());
     }
 

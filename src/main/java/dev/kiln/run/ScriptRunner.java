@@ -181,6 +181,14 @@ public final class ScriptRunner implements AutoCloseable {
 
     /** Once a script itself has exited: kills what it left in its cgroup, and says which limit ended it. */
     void ended(String name, Cage cage, int exitCode) {
+        if (cage != Cage.NONE) {    // a cgroup to empty and remove: not on the thread that reports every exit
+            pumps.execute(() -> cageEnded(name, cage, exitCode));
+        } else {
+            cageEnded(name, cage, exitCode);
+        }
+    }
+
+    private void cageEnded(String name, Cage cage, int exitCode) {
         long refused = cage.refusedForks();
         cage.close();
         settings.limits().breach(exitCode, refused).ifPresent(why -> LOG.warn("{} (exit {}): {}", name,

@@ -25,6 +25,7 @@ import _weakref
 script = None       # set by kiln_forkchild: kiln_loader.main,
 inherited = ()      # the modules the child had before the script ran,
 returned = None     # and what pymain does once the main module is done
+_MODULE_DICT = type(sys).__dict__['__dict__']
 _SYS_DELETES = ('path', 'argv', 'ps1', 'ps2', 'last_type', 'last_value', 'last_traceback', 'path_hooks',
                 'path_importer_cache', 'meta_path', '__interactivehook__')
 
@@ -143,9 +144,19 @@ def _finalize_modules(collect):
     for ref in reversed(alive):
         module = ref()
         if module is not None:
-            _clear(getattr(module, '__dict__', {}))
+            _clear(_namespace(module))
     module = None
     collect()
+
+
+def _namespace(module):
+    # The module's dict as PyModule_GetDict has it: no attribute lookup, which a lazy module (importlib.util's
+    # LazyLoader, Mercurial's demandimport) would answer by importing itself, with sys.meta_path gone. {} for what
+    # is not a module: CPython leaves it as it is.
+    try:
+        return _MODULE_DICT.__get__(module)
+    except TypeError:
+        return {}
 
 
 def _clear(namespace):

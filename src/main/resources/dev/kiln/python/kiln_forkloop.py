@@ -10,6 +10,7 @@ import socket
 import time
 
 import kiln_forkchild
+import kiln_warmcode
 
 _HEADER = 16
 _MAX_REQUEST = 1 << 20
@@ -62,6 +63,7 @@ class Server:
         self.sel.register(self.listener, selectors.EVENT_READ, self._accept)
         self.sel.register(self.wake_r, selectors.EVENT_READ, self._wake)
         self.control = None
+        self.commands = bytearray()     # CONTROL's last line, until its newline comes
         self.out = bytearray(b''.join(lines))
         self.conns = {}         # socket -> _Conn, until forked or dropped
         self.halves = {}        # request id -> (_Conn, request, env) or _Conn (stdout)
@@ -180,11 +182,16 @@ class Server:
         if not data:
             self.stopping = True        # Kiln closed it, or died
             return
-        for line in data.split(b'\n'):  # short lines, written whole by Kiln
-            words = line.split()
+        self.commands += data
+        *lines, rest = self.commands.split(b'\n')
+        self.commands = rest if len(rest) < 1 << 16 else bytearray()   # a line's end may come in the next recv
+        for line in lines:
+            words = bytes(line).split()
             try:
                 if len(words) == 3 and words[0] in (b'kill', b'killpg') and int(words[1]) in self.children:
                     (os.kill if words[0] == b'kill' else os.killpg)(int(words[1]), int(words[2]))
+                elif len(words) == 3 and words[0] == b'warm':
+                    kiln_warmcode.load(words[1], words[2])
             except (ValueError, OSError):
                 pass
 

@@ -19,7 +19,8 @@
 #
 #   kind C  CONTROL, the first connection, one per fork-server. Kiln -> server:
 #           "kill <pid> <signal>\n", "killpg <pid> <signal>\n" (only to an
-#           unreaped child). Server -> Kiln: "loaded <mtime_ns> <path>\n" per
+#           unreaped child), "warm <pyc> <source>\n" (kiln_warmcode.py).
+#           Server -> Kiln: "loaded <mtime_ns> <path>\n" per
 #           preloaded file, "note <text>\n", then per request either
 #           "refused <id> <reason>\n" or, once the child is reaped,
 #           "exited <id> <pid> <status>\n" (exit code, or 128 + signal). When
@@ -105,12 +106,18 @@ def _main():
     ready = os.dup(1)
     os.dup2(2, 1)       # whatever a preloaded module prints goes to the fork-server's log
     lines = _preload(mode, validation, root, sys.argv[5:])
+    kiln_loader.kiln_pyc.settings.report_cold = mode != 'off'     # children name what they read themselves
     sys.path.insert(0, os.path.dirname(__file__))
     try:
         import kiln_forkloop
     finally:
         del sys.path[0]
     server = kiln_forkloop.Server(directory, lines, __file__)
+    # What the fork-server holds from now on leaves the collector's generations: its own collections, between
+    # forks, then never write to (and so copy) the pages its children share.
+    import gc
+    gc.collect()
+    gc.freeze()
     os.write(ready, b'ready %d\n' % os.getpid())
     os.close(ready)
     return server.serve()

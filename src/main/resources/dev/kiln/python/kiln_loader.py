@@ -132,8 +132,9 @@ def _emit_stats():
     if os.getpid() != _stats_pid:
         return
     stats = kiln_pyc.stats
-    line = kiln_protocol.stats_line(stats.compiled, stats.cached, stats.shipped,
-                                    stats.compile_ns // 1000)
+    line = ''.join(kiln_protocol.cold_line(pyc, source) for pyc, source in stats.cold)
+    line += kiln_protocol.stats_line(stats.compiled, stats.cached, stats.shipped,
+                                     stats.compile_ns // 1000)
     try:
         os.write(2, line.encode('ascii'))
     except OSError:

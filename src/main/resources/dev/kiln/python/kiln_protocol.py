@@ -47,6 +47,8 @@ STATS = 'stats'
 STATS_FIELDS = ('compiled', 'cached', 'shipped', 'compile_us')
 CACHE_ERROR = 'cache-error'
 CACHE_ERROR_FIELDS = ('op', 'errno', 'path', 'dir')
+COLD = 'cold'
+COLD_FIELDS = ('pyc', 'source')
 
 # Positions in argv without the boot file / the precompiler's file; the last
 # field takes all the arguments from its position on.
@@ -180,6 +182,17 @@ def _line(kind, fields, values):
 def stats_line(compiled, cached, shipped, compile_us):
     """The per-process counters line, marker and newline included."""
     return _line(STATS, STATS_FIELDS, [int(n) for n in (compiled, cached, shipped, compile_us)])
+
+
+def cold_line(pyc, source):
+    """The line for a module a fork server's child read from the cache itself (kiln_warmcode.py)."""
+    return _line(COLD, COLD_FIELDS, (pyc, source))
+
+
+def unescape(word):
+    """_escape's inverse, as bytes: what Kiln hands back of a line, e.g. a fork server's warm command."""
+    parts = word.split(b'%')
+    return parts[0] + b''.join(bytes.fromhex(p[:2].decode('ascii')) + p[2:] for p in parts[1:])
 
 
 def cache_error_line(op, errno_name, path, dir):

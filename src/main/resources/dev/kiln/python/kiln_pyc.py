@@ -63,11 +63,15 @@ settings = _Namespace(
     real_roots=None,        # lazily: the roots and their realpaths
     owner=None,             # lazily: the uid that owns the prefix (Kiln's)
     script_ids=None,        # lazily: (uid, gids) of the script user, () when it is this user
+    report_cold=False,      # a fork server's child: name each pyc it reads itself (kiln_warmcode.py)
 )
 _O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 # What this process's loads came to: kiln_protocol's stats line at exit.
-stats = _Namespace(compiled=0, cached=0, shipped=0, compile_ns=0)
+stats = _Namespace(compiled=0, cached=0, shipped=0, compile_ns=0, cold=[])
+# A fork server's code read from the cache for its children: pyc path -> (its 16-byte header, code,
+# file_key of the pyc it came from).
+warm = {}
 
 _store, _store_lock = None, _thread.allocate_lock()      # kiln_store, once store() loaded it
 
@@ -75,6 +79,7 @@ _store, _store_lock = None, _thread.allocate_lock()      # kiln_store, once stor
 def reset_stats():
     """Zeroes the counters and forgets the reports: a forked child reports its own request."""
     stats.compiled = stats.cached = stats.shipped = stats.compile_ns = 0
+    stats.cold = []
     if _store is not None:
         _store.reported.clear()
 
@@ -234,8 +239,18 @@ def _valid_code(source, pyc_path, in_prefix):
     unmarshal into code is a miss to compile again, not the script's error.
     """
     data = _read_pyc(source, pyc_path, in_prefix)
-    if data is None:
+    if data is None or not _valid_header(data, source, pyc_path):
         return None
+    try:
+        return _compile_bytecode(memoryview(data)[16:], name=source.fullname,
+                                 bytecode_path=pyc_path, source_path=source.path)
+    except (ImportError, EOFError, ValueError, TypeError):
+        return None
+
+
+def _valid_header(data, source, pyc_path):
+    """Whether the pyc whose first 16 bytes are `data` is valid for the source: get_code's
+    _classify_pyc, then its hash or timestamp check."""
     exc_details = {'name': source.fullname, 'path': pyc_path}
     try:
         flags = _classify_pyc(data, source.fullname, exc_details)
@@ -249,12 +264,36 @@ def _valid_code(source, pyc_path, in_prefix):
             _validate_timestamp_pyc(data, source.mtime, source.size, source.fullname,
                                     exc_details)
     except (ImportError, EOFError):
-        return None
+        return False
+    return True
+
+
+def _cached_code(source, pyc_path, in_prefix):
+    """The code in a pyc of the cache (in_prefix) or a shipped one: the fork server's own copy
+    when it is still valid (no read, no unmarshal), else read from the file, named for the
+    fork server to keep (kiln_warmcode.py)."""
+    entry = warm.get(pyc_path)
+    if entry is not None and _valid_header(entry[0], source, pyc_path) and file_key(pyc_path) == entry[2]:
+        return entry[1]
+    code = _valid_code(source, pyc_path, in_prefix)
+    if code is not None:
+        _name_cold(pyc_path, source)
+    return code
+
+
+def file_key(path):
+    """What tells one file from its replacement: a kept code is used only while its pyc is
+    still there, unchanged (so a cache emptied, pruned or rewritten is noticed as a read would)."""
     try:
-        return _compile_bytecode(memoryview(data)[16:], name=source.fullname,
-                                 bytecode_path=pyc_path, source_path=source.path)
-    except (ImportError, EOFError, ValueError, TypeError):
+        st = os.lstat(path)
+    except OSError:
         return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _name_cold(pyc_path, source):
+    if settings.report_cold and len(stats.cold) < 1000:
+        stats.cold.append((pyc_path, source.path))
 
 
 def compile_source(loader, data, path):
@@ -350,16 +389,19 @@ def load(loader, fullname, source_path):
         # always there, so the prefix is only looked at when it is not.
         shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
                                os.path.basename(pyc_path))
-        code = _valid_code(source, shipped, False)
+        code = _cached_code(source, shipped, False)
         if code is not None:
             stats.shipped += 1
             return code, 'shipped'
-    code = _valid_code(source, pyc_path, True)
+    code = _cached_code(source, pyc_path, True)
     if code is not None:
         stats.cached += 1
         return code, 'cached'
     if settings.mode == 'rw' and not sys.flags.dont_write_bytecode:
-        return _compile_and_store(source, pyc_path)
+        code, status = _compile_and_store(source, pyc_path)
+        if status in ('compiled', 'cached'):     # a pyc in the cache now
+            _name_cold(pyc_path, source)
+        return code, status
     return compile_source(loader, _source_bytes(source), source_path), 'unwritten'
 
 

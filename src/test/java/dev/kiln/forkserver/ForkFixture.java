@@ -48,9 +48,9 @@ final class ForkFixture implements BeforeEachCallback, AfterEachCallback {
 
     /** A finished script: what it wrote and how it ended. */
     record Run(String stdout, String stderr, int exit) {
-        /** stderr without the loader's counters line. */
+        /** stderr without the loader's lines (its counters, the modules it read itself). */
         String userStderr() {
-            return stderr.replaceAll("\u001ekiln:stats[^\n]*\n", "");
+            return stderr.replaceAll("\u001ekiln:(stats|cold) [^\n]*\n", "");
         }
     }
 

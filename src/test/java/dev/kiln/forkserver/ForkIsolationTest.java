@@ -90,6 +90,12 @@ class ForkIsolationTest {
                     print('thread done')
                 threading.Thread(target=late).start()
                 atexit.register(print, 'atexit ran')
+                import importlib.util
+                spec = importlib.util.find_spec('csv')
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+                lazy = sys.modules['csv'] = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(lazy)   # loads once touched: never here, nor at exit
+                os.kept = lazy      # held by a module that outlives the script's, as Mercurial's are
                 print(os.path.basename(tmp.name))
                 sys.stdout.write('unflushed at the end')
                 """);

@@ -35,6 +35,17 @@ class LoaderProtocolTest {
     }
 
     @Test
+    void aColdModuleKeepsItsPathsEscapedForTheForkServer() {
+        assertThat(LoaderProtocol.parse("cold pyc=/c/py/s/caf%C3%A9.cpython-311.pyc source=/s/caf%C3%A9.py"))
+                .isEqualTo(new LoaderProtocol.Message.Cold("/c/py/s/caf%C3%A9.cpython-311.pyc", "/s/caf%C3%A9.py"));
+        // what a script forges with words that are not escaped paths stays unknown: nothing reaches CONTROL
+        for (String forged : new String[] {"cold pyc=/a\tkill source=/b", "cold pyc=/a", "cold source=/b pyc=",
+                "cold pyc=/a source=/b\u0000"}) {
+            assertThat(LoaderProtocol.parse(forged)).as(forged).isInstanceOf(LoaderProtocol.Message.Unknown.class);
+        }
+    }
+
+    @Test
     void aLineWithoutOpIsAWriteAsBefore() {
         LoaderProtocol.Message.CacheError e = cacheError("cache-error errno=ENOSPC path=/c/py/x.pyc");
         assertThat(e.op()).isEqualTo(CacheOp.WRITE);
