@@ -6,12 +6,14 @@ Workloads: (1) a hello-world Python script, (2) the import-heavy script of cache
 hgweb.cgi summary page, (5) a #!/bin/sh hello. Servers: Kiln --run-mode classic, Kiln --run-mode forkserver,
 Apache httpd 2.4 event MPM + mod_cgid (its best case: a writable PYTHONPYCACHEPREFIX). Everything on 127.0.0.1,
 every server and script as nobody, /usr/bin/python3; the configurations interleave in every round so drift in
-the machine's load hits all alike. A Kiln option this build lacks makes its column "n/a (option missing)".
+the machine's load hits all alike, and every server but the one measured is paused (SIGSTOP) meanwhile, so that
+an idle server's JIT takes nothing from it. A Kiln option this build lacks makes its column "n/a (option missing)".
 The footer gives the floor: a warm python3 forking and reaping an empty child in a loop.
 Usage (as root, from the repository root, after `mvn -q -DskipTests package`; needs wrk, apache2, mercurial):
     python3 bench/runmode_bench.py [--seconds 8] [--rounds 3] [--threads 2] [--connections 8]
 """
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -156,6 +158,19 @@ def wrk(server, path, args, seconds=None, lua=None):
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": lat.get("50"),
             "p99": lat.get("99"), "own": per(own1 - own0), "scripts": per(total1 - own1 - total0 + own0),
             "jit": per(jit), "errors": errors, "requests": n}
+
+
+@contextlib.contextmanager
+def alone(configs, server):
+    """Every other server paused while `server` is warmed up or measured."""
+    others = [c.server for c in configs if c.server and c.server is not server]
+    for o in others:
+        o.pause(True)
+    try:
+        yield
+    finally:
+        for o in others:
+            o.pause(False)
 
 
 def check(server, w):
@@ -343,7 +358,8 @@ def warm(configs, args, work):
                     c.server.get(w.path)
         if c.extra is not None:
             print("warming %s's JIT" % c.label, file=sys.stderr)
-            note = jit_warmup(c.server, args, lua)
+            with alone(configs, c.server):
+                note = jit_warmup(c.server, args, lua)
             print(note, file=sys.stderr)
             notes.append(note)
     return notes
@@ -360,13 +376,15 @@ def run_rounds(args, configs):
                 if c.server.proc.poll() is not None:
                     c.na[w.key] = "failed: the server exited (%s)" % c.server.log
                     continue
-                res = dict(wrk(c.server, w.path, args), round=r)
+                with alone(configs, c.server):
+                    res = dict(wrk(c.server, w.path, args), round=r)
                 results.setdefault((c.key, w.key), []).append(res)
                 print("round %d/%d %-22s %-30s %8.1f req/s %s ms server CPU/req"
                       % (r + 1, args.rounds, w.name, c.label, res["rps"], median([res], "own", "%.2f")),
                       file=sys.stderr)
-        for n in (1, 2):
-            floors[n].append(floor(args.floor_seconds, n))
+        with alone(configs, None):
+            for n in (1, 2):
+                floors[n].append(floor(args.floor_seconds, n))
     return results, floors
 
 

@@ -199,9 +199,19 @@ class Server:
         except OSError:
             return ""
 
+    def pause(self, paused):
+        """SIGSTOP (or SIGCONT) to the server's session: an idle server's JIT and timers then take no CPU from the
+        one being measured (its fork-servers are sessions of their own, idle meanwhile)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
     def stop(self):
         """SIGTERM to the server's session, SIGKILL after 20 s, then SIGKILL to any descendant left behind."""
         left = {pid: st[4] for pid, st in tree(self.proc.pid).items()}
+        self.pause(False)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
