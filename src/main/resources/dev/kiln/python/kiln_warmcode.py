@@ -48,6 +48,8 @@ def _load(pyc_word, source_word):
     names = (kiln_pyc._pyc_path('module', source), kiln_pyc._pyc_path('__main__', source))
     prefix = sys.pycache_prefix
     key = kiln_pyc.file_key(pyc)
+    if key is not None and kiln_pyc.warm.get(pyc, (None, None, None))[2] == key:
+        return True         # kept already, from this very file: a name repeated (or forged) costs a stat
     if prefix and pyc.startswith(prefix + '/') and pyc in names:
         data = kiln_pyc._read_pyc(None, pyc, True)
     elif not kiln_pyc._under_root(source) and pyc == _shipped(source, names[0]):
