@@ -16,7 +16,6 @@ import dev.kiln.cache.CacheMode;
 import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServerSpec;
 import dev.kiln.forkserver.ForkedChild;
-import dev.kiln.forkserver.WarmCode;
 import dev.kiln.run.Cage;
 import dev.kiln.run.Command;
 import dev.kiln.run.Launcher;
@@ -102,7 +101,7 @@ public final class ForkServerLauncher implements Launcher {
                     "{}: the fork-server will not start it ({}); it runs classic", command.script(), why));
             if (child.isPresent()) {
                 ForkedChild forked = child.get();
-                report.onCold(cold -> forked.warm(cold.stream().map(c -> new WarmCode(c.pyc(), c.source())).toList()));
+                report.onCold(cold -> forked.warm(cold.stream().map(LoaderProtocol.Message.Cold::code).toList()));
                 return setup.runner().track(forked, logName, report, cage);
             }
             cage.close();

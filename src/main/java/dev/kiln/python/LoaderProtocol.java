@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import dev.kiln.cache.CacheMode;
 import dev.kiln.cache.CacheOp;
 import dev.kiln.config.PycValidation;
+import dev.kiln.forkserver.WarmCode;
 
 /**
  * Everything Kiln and its Python files say to each other, in one place; {@code kiln_protocol.py} is the Python
@@ -45,11 +47,8 @@ public final class LoaderProtocol {
         record CacheError(CacheOp op, String errno, Path path, Path dir) implements Message {
         }
 
-        /**
-         * A module a fork-server's child read from the cache itself, for the fork-server to keep
-         * (kiln_warmcode.py): the pyc and its source, each as the line has it (escaped, printable ASCII).
-         */
-        record Cold(String pyc, String source) implements Message {
+        /** A module a fork-server's child read from the cache itself, for the fork-server to keep. */
+        record Cold(WarmCode code) implements Message {
         }
 
         /** A line this version of Kiln does not know. */
@@ -120,9 +119,10 @@ public final class LoaderProtocol {
                     num(f.get("compile_us")));
         }
         if (message.startsWith("cold ")) {
-            Map<String, String> raw = fields(message, false);
-            if (escapedWord(raw.get("pyc")) && escapedWord(raw.get("source"))) {
-                return new Message.Cold(raw.get("pyc"), raw.get("source"));
+            Map<String, String> raw = fields(message, false);  // passed on as escaped
+            Optional<WarmCode> code = WarmCode.of(raw.get("pyc"), raw.get("source"));
+            if (code.isPresent()) {
+                return new Message.Cold(code.get());
             }
         }
         if (message.startsWith("cache-error ") && f.containsKey("path")) {
@@ -187,12 +187,6 @@ public final class LoaderProtocol {
             }
         }
         return out;
-    }
-
-    /** A value as _escape writes it: printable ASCII without spaces, at most 4096 characters. */
-    private static boolean escapedWord(String value) {
-        return value != null && !value.isEmpty() && value.length() <= 4096
-                && value.chars().allMatch(c -> c > ' ' && c < 0x7f);
     }
 
     private static String unescape(String word) {

@@ -365,6 +365,11 @@ def _pyc_path(fullname, source_path):
         return None
 
 
+def shipped_path(source_path, pyc_path):
+    """The pyc shipped next to a source: its __pycache__, under the cache's name for it."""
+    return os.path.join(os.path.dirname(source_path), '__pycache__', os.path.basename(pyc_path))
+
+
 def load(loader, fullname, source_path):
     """(code, status) for a source file: SourceLoader.get_code, Kiln edition.
 
@@ -387,9 +392,7 @@ def load(loader, fullname, source_path):
     if not _under_root(source_path):
         # The standard library, dist-packages: their shipped bytecode is almost
         # always there, so the prefix is only looked at when it is not.
-        shipped = os.path.join(os.path.dirname(source_path), '__pycache__',
-                               os.path.basename(pyc_path))
-        code = _cached_code(source, shipped, False)
+        code = _cached_code(source, shipped_path(source_path, pyc_path), False)
         if code is not None:
             stats.shipped += 1
             return code, 'shipped'

@@ -52,7 +52,7 @@ def _load(pyc_word, source_word):
         return True         # kept already, from this very file: a name repeated (or forged) costs a stat
     if prefix and pyc.startswith(prefix + '/') and pyc in names:
         data = kiln_pyc._read_pyc(None, pyc, True)
-    elif not kiln_pyc._under_root(source) and pyc == _shipped(source, names[0]):
+    elif names[0] and not kiln_pyc._under_root(source) and pyc == kiln_pyc.shipped_path(source, names[0]):
         data = _read_shipped(pyc)
     else:
         return False
@@ -67,11 +67,6 @@ def _load(pyc_word, source_word):
     kiln_pyc.warm[pyc] = (bytes(data[:16]), code, key)
     _sizes[pyc] = len(data)
     return True
-
-
-def _shipped(source, cached):
-    # Where kiln_pyc.load looks for the bytecode shipped with a source outside the roots.
-    return os.path.join(os.path.dirname(source), '__pycache__', os.path.basename(cached)) if cached else None
 
 
 def _read_shipped(pyc):

@@ -99,7 +99,7 @@ class WarmCodeTest {
             int at = LoaderProtocol.markerAt(line);
             if (at >= 0 && LoaderProtocol.parse(line.substring(at + LoaderProtocol.MARKER.length()))
                     instanceof LoaderProtocol.Message.Cold c) {
-                out.add(new WarmCode(c.pyc(), c.source()));
+                out.add(c.code());
             }
         }
         return out;

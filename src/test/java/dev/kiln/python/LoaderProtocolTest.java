@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 import dev.kiln.cache.CacheOp;
+import dev.kiln.forkserver.WarmCode;
 
 /** The loader's marked lines as Kiln reads them: every op word it knows, and words it does not. */
 class LoaderProtocolTest {
@@ -37,7 +38,8 @@ class LoaderProtocolTest {
     @Test
     void aColdModuleKeepsItsPathsEscapedForTheForkServer() {
         assertThat(LoaderProtocol.parse("cold pyc=/c/py/s/caf%C3%A9.cpython-311.pyc source=/s/caf%C3%A9.py"))
-                .isEqualTo(new LoaderProtocol.Message.Cold("/c/py/s/caf%C3%A9.cpython-311.pyc", "/s/caf%C3%A9.py"));
+                .isEqualTo(new LoaderProtocol.Message.Cold(
+                        new WarmCode("/c/py/s/caf%C3%A9.cpython-311.pyc", "/s/caf%C3%A9.py")));
         // what a script forges with words that are not escaped paths stays unknown: nothing reaches CONTROL
         for (String forged : new String[] {"cold pyc=/a\tkill source=/b", "cold pyc=/a", "cold source=/b pyc=",
                 "cold pyc=/a source=/b\u0000"}) {
