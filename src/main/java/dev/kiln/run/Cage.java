@@ -22,6 +22,8 @@ public final class Cage implements AutoCloseable {
     private static final long KILL_MILLIS = 2000;
 
     private final Path dir;
+    /** Forks refused, counted just before the cgroup was removed; -1 until then. */
+    private volatile long refusedAtClose = -1;
 
     Cage(Path dir) {
         this.dir = dir;
@@ -32,21 +34,34 @@ public final class Cage implements AutoCloseable {
         return dir == null ? null : dir.resolve("cgroup.procs");
     }
 
-    /** Forks the pids limit refused so far. */
+    /**
+     * Forks the pids limit refused so far; after {@link #close}, those refused until then (the request's thread
+     * may remove the cgroup before the exit is reported).
+     */
     public long refusedForks() {
         if (dir == null) {
             return 0;
         }
+        long closed = refusedAtClose;
+        if (closed >= 0) {
+            return closed;
+        }
+        long now = countRefused();
+        return now >= 0 ? now : Math.max(0, refusedAtClose); // removed meanwhile: the count taken before that
+    }
+
+    /** The pids.events count, or -1 when the cgroup is gone (or the kernel has no pids.events). */
+    private long countRefused() {
         try {
             for (String line : Files.readAllLines(dir.resolve("pids.events"))) {
                 if (line.startsWith("max ")) {
                     return Long.parseLong(line.substring(4).trim());
                 }
             }
+            return 0;
         } catch (IOException | NumberFormatException e) {
-            // gone already, or a kernel without pids.events: nothing refused that we can tell
+            return -1;
         }
-        return 0;
     }
 
     /** SIGKILL to every member, until none is left (a fork bomb's new members too). */
@@ -80,11 +95,12 @@ public final class Cage implements AutoCloseable {
 
     /** Kills every member and removes the cgroup. Idempotent. */
     @Override
-    public void close() {
-        if (dir == null) {
+    public synchronized void close() {
+        if (dir == null || refusedAtClose >= 0) {
             return;
         }
         kill();
+        refusedAtClose = Math.max(0, countRefused());
         try {
             Files.deleteIfExists(dir);
         } catch (IOException e) {

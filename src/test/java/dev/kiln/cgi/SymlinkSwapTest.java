@@ -19,15 +19,20 @@ import dev.kiln.testing.KilnTestServer;
  */
 class SymlinkSwapTest extends LimitsFixture {
     static final int REQUESTS = 40;
-    // argv: the two names to exchange, seconds to run. Stops by itself.
+    /** How long requests go on past {@link #REQUESTS} while none has run the inside script (a loaded machine). */
+    static final long MORE_MILLIS = 15_000;
+    // argv: the two names to exchange, seconds to run. Stops by itself. Each swap to the outside is swapped back
+    // 0.3 ms later and the inside then holds for 1 ms: thousands of swaps a second, leaving the server a core, and
+    // a fair chance that a request's checks all see the inside, so that the test is not passed by refusing all.
     static final String SWAPPER = """
             import ctypes, sys, time
             libc = ctypes.CDLL(None, use_errno=True)
             a, b, end = sys.argv[1].encode(), sys.argv[2].encode(), time.time() + float(sys.argv[3])
             while time.time() < end:
-                if libc.renameat2(-100, a, -100, b, 2) != 0:
-                    sys.exit('renameat2: errno %d' % ctypes.get_errno())
-                time.sleep(0.0003)      # thousands of swaps a second, leaving the server a core
+                for hold in (0.0003, 0.001):
+                    if libc.renameat2(-100, a, -100, b, 2) != 0:
+                        sys.exit('renameat2: errno %d' % ctypes.get_errno())
+                    time.sleep(hold)
             """;
 
     @Test
@@ -53,11 +58,12 @@ class SymlinkSwapTest extends LimitsFixture {
         Path helper = marks.resolve("swap-" + t + ".py");
         Files.writeString(helper, SWAPPER);
         Process swapper = new ProcessBuilder(PY, helper.toString(), scripts.resolve("swap" + t).toString(),
-                link.toString(), "10").redirectErrorStream(true).start();
+                link.toString(), "25").redirectErrorStream(true).start();
         int inside = 0;
         int outsideRuns = 0;
+        long more = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MORE_MILLIS);
         try {
-            for (int i = 0; i < REQUESTS && swapper.isAlive(); i++) {
+            for (int i = 0; swapper.isAlive() && (i < REQUESTS || inside == 0 && System.nanoTime() < more); i++) {
                 HttpResponse<String> r = quick.get("/cgi-bin/swap" + t + "/" + name);
                 if (r.body().equals("OUTSIDE\n")) {
                     outsideRuns++;
