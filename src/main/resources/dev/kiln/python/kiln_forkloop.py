@@ -43,6 +43,7 @@ class Server:
     def __init__(self, directory, lines, boot):
         self.boot = boot
         self.kiln = os.getppid()
+        self.children_file = '/proc/self/task/%d/children' % os.getpid()
         # The fork-server and each child are subreapers: while a script runs its orphans are its own children;
         # once it has exited they are the fork-server's, which kills every child that is not a request's.
         self.subreaper = _subreaper()
@@ -121,43 +122,48 @@ class Server:
             self.sel.register(sock, selectors.EVENT_READ, c)
 
     def _read(self, c):
-        try:
-            data = c.sock.recv(max(c.need - len(c.buf), 1))
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b''
-        if not data or len(c.buf) >= c.need:
-            self._drop(c)               # Kiln gave up on it (or sent more than it may)
-            return
-        c.buf += data
-        if len(c.buf) < c.need:
-            return
-        if c.kind is None:
-            if c.buf[:4] != b'KFS1' or c.buf[5:8] != b'\0\0\0' or c.buf[4:5] not in (b'C', b'I', b'O'):
-                self._drop(c)
-                return
-            c.kind, c.rid = bytes(c.buf[4:5]), int.from_bytes(c.buf[8:16], 'big')
-            if c.kind == b'C':
-                self._control(c)
-            elif c.kind == b'O':
-                self._half(c.rid, c)
-            else:
-                c.need += 4
-        elif c.need == _HEADER + 4:
-            size = int.from_bytes(c.buf[_HEADER:], 'big')
-            if not 0 < size <= _MAX_REQUEST:
-                self._refuse(c, 'request of %d bytes is not within 1..%d' % (size, _MAX_REQUEST))
-                return
-            c.need += size
-        else:
-            self.sel.unregister(c.sock)     # what follows is the body: the child's
+        # Each step (header, size, request) as soon as its bytes are there: one wake-up when Kiln wrote them
+        # together. Never past the request: what follows is the child's stdin.
+        while True:
             try:
-                request, env = parse(bytes(c.buf[_HEADER + 4:]))
-            except ValueError:
-                self._refuse(c, 'malformed request')
+                data = c.sock.recv(max(c.need - len(c.buf), 1))
+            except BlockingIOError:
                 return
-            self._half(c.rid, (c, request, env))
+            except OSError:
+                data = b''
+            if not data or len(c.buf) >= c.need:
+                self._drop(c)               # Kiln gave up on it (or sent more than it may)
+                return
+            c.buf += data
+            if len(c.buf) < c.need:
+                continue
+            if c.kind is None:
+                if c.buf[:4] != b'KFS1' or c.buf[5:8] != b'\0\0\0' or c.buf[4:5] not in (b'C', b'I', b'O'):
+                    self._drop(c)
+                    return
+                c.kind, c.rid = bytes(c.buf[4:5]), int.from_bytes(c.buf[8:16], 'big')
+                if c.kind == b'C':
+                    self._control(c)
+                    return
+                if c.kind == b'O':
+                    self._half(c.rid, c)
+                    return
+                c.need += 4
+            elif c.need == _HEADER + 4:
+                size = int.from_bytes(c.buf[_HEADER:], 'big')
+                if not 0 < size <= _MAX_REQUEST:
+                    self._refuse(c, 'request of %d bytes is not within 1..%d' % (size, _MAX_REQUEST))
+                    return
+                c.need += size
+            else:
+                self.sel.unregister(c.sock)     # what follows is the body: the child's
+                try:
+                    request, env = parse(bytes(c.buf[_HEADER + 4:]))
+                except ValueError:
+                    self._refuse(c, 'malformed request')
+                    return
+                self._half(c.rid, (c, request, env))
+                return
 
     def _control(self, c):
         del self.conns[c.sock]
@@ -271,8 +277,14 @@ class Server:
         # it runs, so nothing of a running script's lands here). Killing one reparents its own children here
         # in turn; its reaping brings them to this scan.
         try:
-            with open('/proc/self/task/%d/children' % os.getpid(), 'rb') as f:
-                pids = [int(p) for p in f.read().split()]
+            fd = os.open(self.children_file, os.O_RDONLY)     # no file object: fewer pages written per fork
+            try:
+                chunks = [os.read(fd, 1 << 16)]
+                while chunks[-1]:
+                    chunks.append(os.read(fd, 1 << 16))
+            finally:
+                os.close(fd)
+            pids = [int(p) for p in b''.join(chunks).split()]
         except (OSError, ValueError):
             return
         for pid in pids:
