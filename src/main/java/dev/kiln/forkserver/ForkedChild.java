@@ -108,6 +108,12 @@ public final class ForkedChild implements ChildProcess {
         exit.whenComplete((code, failure) -> action.run());
     }
 
+    /** The fork-server kills the group as it reaps the script, before it reports the exit. */
+    @Override
+    public boolean groupKilledOnExit() {
+        return true;
+    }
+
     /** SIGKILL to the script itself, sent by the fork-server, which knows whether the pid is still its child. */
     @Override
     public void destroyForcibly() {

@@ -31,6 +31,14 @@ public interface ChildProcess {
     /** The exit code once exited (128 + signal number when killed); throws IllegalStateException before. */
     int exitValue();
 
+    /**
+     * Whether whoever reports the exit has already sent SIGKILL to the script's group by then (a fork-server does,
+     * as it reaps): Kiln need not signal it again.
+     */
+    default boolean groupKilledOnExit() {
+        return false;
+    }
+
     /** SIGKILL to the process itself, for when signalling its group failed. */
     void destroyForcibly();
 

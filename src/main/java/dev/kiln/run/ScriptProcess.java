@@ -73,7 +73,9 @@ public final class ScriptProcess implements AutoCloseable {
         // The moment the script itself exits, whatever it left running in its group is an orphan.
         runner.live().add(this);
         process.onExit(() -> {
-            signaller.signal(pgid, "KILL");
+            if (!process.groupKilledOnExit()) {
+                signaller.signal(pgid, "KILL");
+            }
             groupKilled = true;     // a group killed once its leader is gone can start nothing more
             runner.live().remove(this);
             runner.ended(script(), cage, process.exitValue());

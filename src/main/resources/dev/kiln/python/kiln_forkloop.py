@@ -265,6 +265,10 @@ class Server:
             reaped = True
             rid = self.children.pop(pid, None)
             if rid is not None:         # else an orphan of an ended script, killed below
+                try:
+                    os.killpg(pid, signal.SIGKILL)  # what is left in its group: its leader is gone, reported below
+                except OSError:
+                    pass
                 code = os.waitstatus_to_exitcode(status)
                 self._send(b'exited %d %d %d\n' % (rid, pid, code if code >= 0 else 128 - code))
         if reaped and self.reaps_orphans:

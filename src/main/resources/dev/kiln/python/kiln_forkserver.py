@@ -23,7 +23,8 @@
 #           Server -> Kiln: "loaded <mtime_ns> <path>\n" per
 #           preloaded file, "note <text>\n", then per request either
 #           "refused <id> <reason>\n" or, once the child is reaped,
-#           "exited <id> <pid> <status>\n" (exit code, or 128 + signal). When
+#           "exited <id> <pid> <status>\n" (exit code, or 128 + signal), sent
+#           once what was left in the child's process group got SIGKILL. When
 #           it closes (Kiln stopped or died) every child's process group gets
 #           SIGKILL and the fork-server exits.
 #   kind O  the child's stdout (fd 1). The child first writes its pid there
