@@ -70,9 +70,8 @@ public final class ScriptProcess implements AutoCloseable {
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
                 settings.maxStderrLine(), this.context, () -> stderrDone.complete(null));
         runner.pumps().execute(stderrPump);
-        // The moment the script itself exits, whatever it left running in its group is an orphan.
         runner.live().add(this);
-        process.onExit(() -> {
+        process.onExit(() -> {  // the moment the script exits, what it left running in its group is an orphan
             if (!process.groupKilledOnExit()) {
                 signaller.signal(pgid, "KILL");
             }

@@ -80,6 +80,11 @@ def _preload(mode, validation, root, modules):
                          'preload list' % (name, type(exc).__name__, exc))
         if root in sys.path:
             sys.path.remove(root)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()      # to the log now: else every child inherits it, and one that writes on flushes it
+        except (OSError, ValueError, AttributeError):
+            pass
     kiln_forkchild.preloaded(before)
     lines = [b'note %s\n' % n.encode('utf-8', 'replace').replace(b'\n', b' ') for n in notes]
     for name in sorted(set(sys.modules) - before):

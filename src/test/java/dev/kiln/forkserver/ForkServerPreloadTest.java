@@ -38,6 +38,23 @@ class ForkServerPreloadTest {
         }
     }
 
+    /**
+     * What a preloaded module printed at import is flushed by the fork-server (to its own stderr file), not left
+     * in the buffer every child inherits: a module that keeps the stdout it found at import (Mercurial's procutil
+     * does) writes only what the script gives it.
+     */
+    @Test
+    void whatAPreloadedModulePrintedStaysOutOfTheResponses() throws Exception {
+        fx.write("noisy.py", "import sys\nprint('imported noisily')\nOUT = sys.stdout\n");
+        Path script = fx.write("talks.py", "import noisy\nnoisy.OUT.write('via the module\\n')\n"
+                + "noisy.OUT.flush()\nprint('direct')\n");
+        try (ForkServer server = ForkServer.start(fx.spec(List.of(), fx.baseEnv(), List.of("noisy")))) {
+            for (int i = 0; i < 2; i++) {
+                assertThat(fx.fork(server, script, fx.baseEnv(), null).stdout()).isEqualTo("via the module\ndirect\n");
+            }
+        }
+    }
+
     @Test
     void aRetiredServerFinishesWhatRunsThenCloses() throws Exception {
         Path slow = fx.write("slow.py", "import time\ntime.sleep(0.5)\nprint('finished')\n");
