@@ -24,6 +24,18 @@ public final class ProcessGroupSignaller implements AutoCloseable {
     private OutputStream commands;
     private boolean closed;
 
+    /**
+     * Starts the helper at once: it is one of Kiln's processes from the start, not one that appears with the first
+     * stop or kill, and that first signal does not wait for a process start.
+     */
+    public ProcessGroupSignaller() {
+        try {
+            ensureShell();
+        } catch (IOException e) {
+            shell = null;   // signal() tries again, and says what to do if it still cannot
+        }
+    }
+
     /** Sends {@code signal} (TERM, KILL) to every process in group {@code pgid}; silently nothing if it is gone. */
     public synchronized void signal(long pgid, String signal) {
         if (closed || pgid <= 1) {
