@@ -37,6 +37,7 @@ public final class ForkedChild implements ChildProcess {
     private final InputStream stdout;
     private final InputStream stderr;
     private volatile long pid = -1;
+    private volatile boolean reaped;      // its exit came from the fork-server, which killed its group first
 
     ForkedChild(ForkServer server, SocketChannel out, SocketChannel io) {
         this.server = server;
@@ -108,10 +109,10 @@ public final class ForkedChild implements ChildProcess {
         exit.whenComplete((code, failure) -> action.run());
     }
 
-    /** The fork-server kills the group as it reaps the script, before it reports the exit. */
+    /** The fork-server kills the group as it reaps the script, before it reports the exit; not when it was lost. */
     @Override
     public boolean groupKilledOnExit() {
-        return true;
+        return reaped;
     }
 
     /** SIGKILL to the script itself, sent by the fork-server, which knows whether the pid is still its child. */
@@ -161,6 +162,7 @@ public final class ForkedChild implements ChildProcess {
     }
 
     void exited(int status) {
+        reaped = true;
         exit.complete(status);
     }
 
