@@ -23,7 +23,7 @@ public final class Cage implements AutoCloseable {
 
     private final Path dir;
     /** Forks refused, counted just before the cgroup was removed; -1 until then. */
-    private volatile long refusedAtClose = -1;
+    private long refusedAtClose = -1;
 
     Cage(Path dir) {
         this.dir = dir;
@@ -38,19 +38,14 @@ public final class Cage implements AutoCloseable {
      * Forks the pids limit refused so far; after {@link #close}, those refused until then (the request's thread
      * may remove the cgroup before the exit is reported).
      */
-    public long refusedForks() {
+    public synchronized long refusedForks() {
         if (dir == null) {
             return 0;
         }
-        long closed = refusedAtClose;
-        if (closed >= 0) {
-            return closed;
-        }
-        long now = countRefused();
-        return now >= 0 ? now : Math.max(0, refusedAtClose); // removed meanwhile: the count taken before that
+        return refusedAtClose >= 0 ? refusedAtClose : countRefused();
     }
 
-    /** The pids.events count, or -1 when the cgroup is gone (or the kernel has no pids.events). */
+    /** The pids.events count; 0 when the cgroup is gone or the kernel has no pids.events. */
     private long countRefused() {
         try {
             for (String line : Files.readAllLines(dir.resolve("pids.events"))) {
@@ -58,10 +53,10 @@ public final class Cage implements AutoCloseable {
                     return Long.parseLong(line.substring(4).trim());
                 }
             }
-            return 0;
         } catch (IOException | NumberFormatException e) {
-            return -1;
+            // gone already, or a kernel without pids.events: nothing refused that we can tell
         }
+        return 0;
     }
 
     /** SIGKILL to every member, until none is left (a fork bomb's new members too). */
@@ -100,7 +95,7 @@ public final class Cage implements AutoCloseable {
             return;
         }
         kill();
-        refusedAtClose = Math.max(0, countRefused());
+        refusedAtClose = countRefused();
         try {
             Files.deleteIfExists(dir);
         } catch (IOException e) {

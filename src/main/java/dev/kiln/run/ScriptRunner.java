@@ -189,8 +189,8 @@ public final class ScriptRunner implements AutoCloseable {
     }
 
     private void cageEnded(String name, Cage cage, int exitCode) {
-        long refused = cage.refusedForks();
         cage.close();
+        long refused = cage.refusedForks();
         settings.limits().breach(exitCode, refused).ifPresent(why -> LOG.warn("{} (exit {}): {}", name,
                 exitCode, why));
     }
