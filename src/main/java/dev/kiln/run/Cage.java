@@ -20,6 +20,7 @@ public final class Cage implements AutoCloseable {
     /** Kiln's environment variable naming the file a Python child writes its pid to (removed before the script). */
     public static final String VARIABLE = "KILN_CGROUP";
     private static final long KILL_MILLIS = 2000;
+    private static final int REMOVE_ATTEMPTS = 20;     // 1 + 2 + ... + 19 ms of pauses at most
 
     private final Path dir;
     /** Forks refused, counted just before the cgroup was removed; -1 until then. */
@@ -78,10 +79,7 @@ public final class Cage implements AutoCloseable {
             for (String pid : pids) {
                 ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
             }
-            try {
-                Thread.sleep(1); // killed members leave the list once they have exited
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!pause(1)) {    // killed members leave the list once they have exited
                 return;
             }
         }
@@ -96,10 +94,28 @@ public final class Cage implements AutoCloseable {
         }
         kill();
         refusedAtClose = countRefused();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Files.deleteIfExists(dir);
+                return;
+            } catch (IOException e) {
+                // EBUSY for a moment after the last member exited, until the kernel lets go of it
+                if (attempt == REMOVE_ATTEMPTS || !pause(attempt)) {
+                    LOG.warn("cannot remove cgroup {}: {}; fix: remove it once its processes are gone (Kiln "
+                            + "removes what a Kiln that is gone left behind at start)", dir, e.toString());
+                    return;
+                }
+            }
+        }
+    }
+
+    private static boolean pause(long millis) {
         try {
-            Files.deleteIfExists(dir);
-        } catch (IOException e) {
-            LOG.warn("cannot remove cgroup {}: {}", dir, e.toString());
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }
