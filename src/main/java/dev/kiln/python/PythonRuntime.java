@@ -22,9 +22,9 @@ public final class PythonRuntime {
     public static final String LOADER = "kiln_loader.py";
     public static final String PRECOMPILE = "kiln_precompile.py";
     /** Every file Kiln ships to the runtime folder. */
-    public static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, "kiln_protocol.py", "kiln_pyc.py",
-            "kiln_store.py", ForkServerSpec.SCRIPT, "kiln_forkloop.py", "kiln_forkchild.py", "kiln_forkexit.py",
-            "kiln_warmcode.py");
+    public static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, "kiln_protocol.py", "kiln_importlib.py",
+            "kiln_pyc.py", "kiln_store.py", ForkServerSpec.SCRIPT, "kiln_forkloop.py", "kiln_forkchild.py",
+            "kiln_confine.py", "kiln_forkreap.py", "kiln_forkexit.py", "kiln_warmcode.py");
 
     private final Path dir;
 

@@ -3,10 +3,12 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,7 +25,6 @@ import org.slf4j.LoggerFactory;
 public final class RequestCgroups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.run");
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
-    private static final AtomicLong INSTANCES = new AtomicLong();
     // $0 is Kiln's folder. Waits for end of input, then kills every member until none is left (bounded).
     private static final String GUARD = "read -r _; i=0; while [ $i -lt 200 ]; do "
             + "p=$(cat \"$0\"/*/cgroup.procs 2>/dev/null); [ -z \"$p\" ] && break; kill -9 $p 2>/dev/null; "
@@ -42,7 +43,6 @@ public final class RequestCgroups implements AutoCloseable {
 
     /** Kiln's own folder of request cgroups, or empty (logged) where the system delegates none to it. */
     public static Optional<RequestCgroups> open() {
-        String name = "kiln-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
         try {
             Optional<Path> parent = pidsParent();
             if (parent.isEmpty()) {
@@ -53,7 +53,7 @@ public final class RequestCgroups implements AutoCloseable {
                 return Optional.empty();
             }
             removeStale(parent.get());
-            Path base = Files.createDirectory(parent.get().resolve(name));
+            Path base = createOwnFolder(parent.get());
             if (Files.exists(base.resolve("cgroup.subtree_control"))) {
                 Files.writeString(base.resolve("cgroup.subtree_control"), "+pids");
             }
@@ -66,6 +66,25 @@ public final class RequestCgroups implements AutoCloseable {
             LOG.warn("cannot make cgroups for scripts ({}): rlimit-nproc is not enforced; fix: run Kiln as root or in "
                     + "a delegated cgroup (systemd Delegate=yes)", e.toString());
             return Optional.empty();
+        }
+    }
+
+    /**
+     * A new folder named for this process and a random number: several Kilns in one JVM (a container's
+     * redeploys, tests) each get their own, and the pid tells later ones whether its owner is gone.
+     */
+    private static Path createOwnFolder(Path parent) throws IOException {
+        long pid = ProcessHandle.current().pid();
+        for (int attempt = 0; ; attempt++) {
+            long number = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+            Path folder = parent.resolve("kiln-" + pid + "-" + number);
+            try {
+                return Files.createDirectory(folder);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt == 3) {
+                    throw taken;
+                }
+            }
         }
     }
 

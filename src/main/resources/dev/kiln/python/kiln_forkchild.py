@@ -7,7 +7,8 @@
 # folder. The fork-server calls snapshot() first thing, while its interpreter
 # is still exactly a fresh one, and preloaded() after its preload imports; a
 # child calls become(). Only modules a fresh interpreter has already loaded
-# are imported here at import time (sys, os, _io, _signal, _weakref).
+# are imported here at import time (sys, os, _io, _signal, _weakref), and
+# Kiln's kiln_confine.
 # _script_entry() is the one place that knows how kiln_loader runs a script.
 #
 # What a child cannot get back (see also ForkServer.java):
@@ -32,6 +33,8 @@ import os
 import _io
 import _signal
 import _weakref
+
+import kiln_confine
 
 # Read by CPython once at start-up, never again: a child cannot change them.
 STARTUP_VARS = tuple(n.encode() for n in (
@@ -96,9 +99,7 @@ def preloaded(before):
     _fresh['exit'] = sys.modules['kiln_forkexit']     # children drop it from sys.modules
     _fresh['codeset'] = _locale.nl_langinfo
     _fresh['CODESET'] = _locale.CODESET
-    import resource
-    _fresh['setrlimit'] = resource.setrlimit
-    _fresh['rlimits'] = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
+    kiln_confine.prepare()
     # What the fork-server's own PYTHONPATH put first on sys.path.
     _fresh['own_pythonpath'] = len(_pythonpath(_fresh['pythonpath'], os.getcwd()))
 
@@ -109,58 +110,6 @@ def startup_mismatch(env):
         if env.get(name) != value:
             return name.decode('ascii')
     return None
-
-
-def drop_privileges(uid, gid, groups):
-    # The script user's identity, after the fork and before any script code
-    # (bytecode was compiled or checked on Kiln's trusted side). -1: keep.
-    # Leaving root clears every capability; a Kiln that switches users with
-    # ambient CAP_SETUID/CAP_SETGID/CAP_KILL keeps them across setuid, so
-    # they are dropped here (capset), and the result is checked: a child that
-    # could become Kiln again never runs a script.
-    if gid >= 0:
-        os.setgroups(groups)
-        os.setgid(gid)
-    if uid < 0:
-        return
-    os.setuid(uid)
-    if _capabilities() != 0:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        header = (ctypes.c_uint32 * 2)(0x20080522, 0)      # _LINUX_CAPABILITY_VERSION_3, this thread
-        if libc.capset(header, (ctypes.c_uint32 * 6)()) != 0:
-            raise OSError(ctypes.get_errno(), 'capset: cannot drop capabilities')
-    if _capabilities() != 0 or os.getresuid() != (uid, uid, uid) or (gid >= 0 and os.getresgid() != (gid, gid, gid)):
-        raise OSError('the script user %d:%d still holds privileges after the switch' % (uid, gid))
-
-
-def _capabilities():
-    # The permitted set (a superset of effective and ambient), from /proc.
-    with open('/proc/self/status', 'rb') as f:
-        for line in f:
-            if line.startswith(b'CapPrm:'):
-                return int(line.split()[1], 16)
-    return 0
-
-
-def _join(procs):
-    # Kiln's request cgroup (ScriptRunner.confinement), joined while still Kiln's user: all the script starts
-    # is counted and found. A child that cannot join does not run.
-    try:
-        fd = os.open(procs, os.O_WRONLY)
-        os.write(fd, b'%d' % os.getpid())
-        os.close(fd)
-    except OSError as exc:
-        os.write(2, b'kiln: cannot join the request cgroup %s: %s\n' % (procs, os.fsencode(str(exc))))
-        os._exit(126)
-
-
-def _limit(rlimits):
-    # The request's rlimits, name=soft:hard (ScriptLimits.rlimits). No parent-death signal: when the
-    # fork-server dies Kiln kills each child with its descendants (Orphans.java), which needs the child alive.
-    for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
-        soft, _, hard = value.partition(b':')
-        _fresh['setrlimit'](_fresh['rlimits'][name.decode('ascii')], (int(soft), int(hard)))
 
 
 def _pythonpath(value, cwd):
@@ -261,9 +210,9 @@ def become(request, env, keep, drop, selector, boot, subreaper):
     os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
     os.closerange(3, 1 << 30)
     if procs is not None:
-        _join(procs)
-    drop_privileges(uid, gid, groups)
-    _limit(rlimits)
+        kiln_confine.join(procs)
+    kiln_confine.drop_privileges(uid, gid, groups)
+    kiln_confine.limit(rlimits)
     os.chdir(cwd)
     os.umask(_fresh['umask'])
     if run == b'exec':
@@ -336,6 +285,6 @@ def _script_entry(quick):
     if not quick:
         return loader.main
     exit_ = _fresh['exit']
-    loader._KILN_FILES.add(exit_.__file__)          # its frame is left out of tracebacks
+    loader.kiln_importlib.KILN_FILES.add(exit_.__file__)          # its frame is left out of tracebacks
     exit_.script, exit_.inherited, exit_.returned = loader.main, _fresh['modules'], returned
     return exit_.run

@@ -10,25 +10,13 @@ import socket
 import time
 
 import kiln_forkchild
+import kiln_forkreap
 import kiln_warmcode
 
 _HEADER = 16
 _MAX_REQUEST = 1 << 20
 _SIGNALS = kiln_forkchild.SERVER_SIGNALS
 _PEERCRED = getattr(socket, 'SO_PEERCRED', None)     # Linux: (pid, uid, gid) of the peer
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def _subreaper():
-    # prctl(PR_SET_CHILD_SUBREAPER, 1) for the calling process, returning whether it took. A subreaper gets
-    # its descendants' orphans as children instead of init: a script's daemon (double fork, setsid) cannot
-    # leave the tree, with or without a cgroup per request.
-    try:
-        import ctypes
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (ImportError, OSError, AttributeError):
-        return lambda: False
-    return lambda: prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 class _Conn:
@@ -39,14 +27,14 @@ class _Conn:
         self.since = time.monotonic()
 
 
-class Server:
+class Server(kiln_forkreap.Reaping):
     def __init__(self, directory, lines, boot):
         self.boot = boot
         self.kiln = os.getppid()
         self.children_file = '/proc/self/task/%d/children' % os.getpid()
         # The fork-server and each child are subreapers: while a script runs its orphans are its own children;
         # once it has exited they are the fork-server's, which kills every child that is not a request's.
-        self.subreaper = _subreaper()
+        self.subreaper = kiln_forkreap.subreaper()
         self.reaps_orphans = self.subreaper()
         self.directory = directory
         self.path = os.path.join(directory, 'fork.sock')
@@ -253,51 +241,6 @@ class Server:
             self.sel.unregister(c.sock)
         c.sock.close()
 
-    def _reap(self):
-        reaped = False
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            reaped = True
-            rid = self.children.pop(pid, None)
-            if rid is not None:         # else an orphan of an ended script, killed below
-                try:
-                    os.killpg(pid, signal.SIGKILL)  # what is left in its group: its leader is gone, reported below
-                except OSError:
-                    pass
-                code = os.waitstatus_to_exitcode(status)
-                self._send(b'exited %d %d %d\n' % (rid, pid, code if code >= 0 else 128 - code))
-        if reaped and self.reaps_orphans:
-            if self.out and self.control is not None:
-                self._flush()           # Kiln hears of the exits first: a request's slot waits for its line
-            self._kill_orphans()
-
-    def _kill_orphans(self):
-        # Once a script has exited, what it left running is reparented here (each child is a subreaper while
-        # it runs, so nothing of a running script's lands here). Killing one reparents its own children here
-        # in turn; its reaping brings them to this scan.
-        try:
-            fd = os.open(self.children_file, os.O_RDONLY)     # no file object: fewer pages written per fork
-            try:
-                chunks = [os.read(fd, 1 << 16)]
-                while chunks[-1]:
-                    chunks.append(os.read(fd, 1 << 16))
-            finally:
-                os.close(fd)
-            pids = [int(p) for p in b''.join(chunks).split()]
-        except (OSError, ValueError):
-            return
-        for pid in pids:
-            if pid not in self.children:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-
     def _send(self, line):
         self.out += line
 
@@ -312,29 +255,6 @@ class Server:
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.out else 0)
         if self.sel.get_key(self.control).events != events:
             self.sel.modify(self.control, events, self._command)
-
-    def _shutdown(self):
-        # Kiln is gone or stopping us: no child outlives the fork-server.
-        for pid in self.children:
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + 2
-        while self.children and time.monotonic() < deadline:
-            self._reap()
-            time.sleep(0.005)
-        for name in ('fork.sock', 'forkserver.log'):
-            try:
-                os.unlink(os.path.join(self.directory, name))
-            except OSError:
-                pass
-        try:
-            os.rmdir(self.directory)
-        except OSError:
-            pass
-
 
 def parse(payload):
     # (uid, gid, groups, how the child runs, cwd, argv), environment: see kiln_forkserver.py.

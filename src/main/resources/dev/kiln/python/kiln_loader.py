@@ -15,26 +15,26 @@ nothing CPython has not loaded at start-up but atexit (a built-in module).
 import sys
 import os
 
+import kiln_importlib
 import kiln_protocol
 import kiln_pyc
 
 _SourceFileLoader = kiln_pyc.SourceFileLoader
-_KILN_MODULES = ('kiln_loader', 'kiln_pyc', 'kiln_protocol')
+_KILN_MODULES = ('kiln_loader', 'kiln_pyc', 'kiln_protocol', 'kiln_importlib')
 _MAIN_KEYS = ('__name__', '__doc__', '__package__', '__loader__', '__spec__',
               '__annotations__', '__builtins__', '__file__', '__cached__')
 _startup_conformed = False
-_KILN_FILES = set()     # file names of Kiln's code, trimmed from tracebacks
 _stats_pid = None       # the process whose exit writes the stats line
 
 
 def unsupported():
     """The line saying why this CPython cannot use Kiln's cache, or None."""
-    if not kiln_pyc.MISSING:
+    if not kiln_importlib.MISSING:
         return None
     return ("kiln_loader.py: CPython %s has no %s (Kiln's loader knows CPython %s): "
             "scripts run without the bytecode cache; run them with one of those "
             "or a Kiln that knows this one" % (
-                sys.version.split()[0], ', '.join(kiln_pyc.MISSING), kiln_pyc.CHECKED_ON))
+                sys.version.split()[0], ', '.join(kiln_importlib.MISSING), kiln_importlib.CHECKED_ON))
 
 
 def configure(mode, validation, roots):
@@ -105,7 +105,7 @@ def _get_code(self, fullname):
     return kiln_pyc.load(self, fullname, self.get_filename(fullname))[0]
 
 
-kiln_pyc.trim_like_importlib(_get_code)
+kiln_importlib.trim_like_importlib(_get_code)
 
 
 def ensure(fullname, source_path):
@@ -139,66 +139,6 @@ def _emit_stats():
         os.write(2, line.encode('ascii'))
     except OSError:
         pass
-
-
-def _trim(tb):
-    """The traceback without Kiln's frames and the importlib frames around them.
-
-    Mirrors remove_importlib_frames in CPython's Python/import.c, which trims
-    importlib's frames (and so Kiln's get_code, see trim_like_importlib) from
-    an import's traceback; this also drops run_main()'s own frames.
-    """
-    importlib_files = kiln_pyc.IMPORTLIB_FILES
-    entries = []
-    while tb is not None:
-        entries.append(tb)
-        tb = tb.tb_next
-    kept = []
-    i = 0
-    n = len(entries)
-    while i < n:
-        code = entries[i].tb_frame.f_code
-        if code.co_filename not in _KILN_FILES and code.co_filename not in importlib_files:
-            kept.append(entries[i])
-            i += 1
-            continue
-        j = i
-        has_kiln = False
-        while j < n:
-            c = entries[j].tb_frame.f_code
-            if c.co_filename in _KILN_FILES or c in kiln_pyc.TRIMMED_CODES:
-                has_kiln = True
-            elif c.co_filename not in importlib_files:
-                break
-            j += 1
-        if not has_kiln:
-            kept.extend(entries[i:j])
-        i = j
-    for a, b in zip(kept, kept[1:]):
-        a.tb_next = b
-    if kept:
-        kept[-1].tb_next = None
-        return kept[0]
-    return None
-
-
-def _install_trimming_hook():
-    """Wraps sys.excepthook once so that the script's traceback is trimmed
-    (_trim): CPython needs none, having no frames of its own above the script's."""
-    hook = getattr(sys, 'excepthook', None)
-    if hook is None:
-        return
-
-    def excepthook(etype, value, tb):
-        sys.excepthook = hook           # nothing of Kiln stays behind
-        tb = _trim(tb)
-        if isinstance(value, BaseException):
-            value.__traceback__ = tb
-        if getattr(sys, 'last_traceback', None) is not None:
-            sys.last_traceback = tb
-        return hook(etype, value, tb)
-
-    sys.excepthook = excepthook
 
 
 def _set_argv_and_path(script, argv):
@@ -267,14 +207,14 @@ def _main_code(path):
             code = reader.get_code('__main__')
     except OSError as exc:
         if exc.filename is None or os.fspath(exc.filename) not in (path, os.path.basename(path)):
-            _install_trimming_hook()
+            kiln_importlib.install_trimming_hook()
             raise
         prog = getattr(sys, 'orig_argv', None) or [sys.executable or 'python3']
         os.write(2, ("%s: can't open file %r: [Errno %d] %s\n" % (
             prog[0], path, exc.errno, exc.strerror)).encode('utf-8', 'surrogateescape'))
         raise SystemExit(2)
     except BaseException:
-        _install_trimming_hook()        # e.g. SyntaxError in the script itself
+        kiln_importlib.install_trimming_hook()        # e.g. SyntaxError in the script itself
         raise
     return loader, code
 
@@ -305,7 +245,8 @@ def run_main(script, argv):
     SystemExit included, propagate with Kiln's frames trimmed from tracebacks.
     """
     main_mod = sys.modules['__main__']
-    _KILN_FILES.update((main.__code__.co_filename, kiln_protocol.__file__, kiln_pyc.__file__,
+    kiln_importlib.KILN_FILES.update((main.__code__.co_filename, kiln_protocol.__file__, kiln_pyc.__file__,
+                                   kiln_importlib.__file__,
                         main_mod.__dict__.get('__file__') or sys.argv[0], sys.argv[0]))
     _set_argv_and_path(script, argv)
     _hide_kiln()
@@ -318,7 +259,7 @@ def run_main(script, argv):
     except SystemExit:
         raise
     except BaseException:
-        _install_trimming_hook()
+        kiln_importlib.install_trimming_hook()
         raise
 
 

@@ -4,9 +4,7 @@ each difference named where it is made: the pyc is looked up under the
 prefix and, outside the scripts root, first in the source's own __pycache__
 (what the stdlib and dist-packages ship); kiln_store writes misses (rw mode).
 
-The private helpers borrowed below were checked on CPython CHECKED_ON. A
-CPython without one of them (3.7 lacks sys.pycache_prefix) lists it in MISSING
-instead of failing here; kiln_loader then runs scripts without the cache.
+The private helpers of importlib it borrows are kiln_importlib's.
 """
 
 import sys
@@ -14,42 +12,14 @@ import os
 import _imp
 import _thread
 import _io
-import _frozen_importlib as _bootstrap
-import _frozen_importlib_external as _external
 
 import kiln_protocol
+from kiln_importlib import (MISSING, SourceFileLoader, CPYTHON_GET_CODE, cache_from_source, trim_like_importlib,
+                            pyc_path as _pyc_path, shipped_path, _classify_pyc, _validate_timestamp_pyc,
+                            _validate_hash_pyc, _compile_bytecode, _code_to_timestamp_pyc, _code_to_hash_pyc,
+                            _RAW_MAGIC_NUMBER)
 
-CHECKED_ON = '3.8, 3.9, 3.10, 3.11, 3.12 and 3.13'
-MISSING = []                # 'module.name' of each private name this CPython lacks
-
-
-def _need(module, name):
-    """module.name, or None noted in MISSING when this CPython has no such name."""
-    try:
-        return getattr(module, name)
-    except AttributeError:
-        MISSING.append('%s.%s' % (module.__name__, name))
-        return None
-
-
-_classify_pyc = _need(_external, '_classify_pyc')
-_validate_timestamp_pyc = _need(_external, '_validate_timestamp_pyc')
-_validate_hash_pyc = _need(_external, '_validate_hash_pyc')
-_compile_bytecode = _need(_external, '_compile_bytecode')
-_code_to_timestamp_pyc = _need(_external, '_code_to_timestamp_pyc')
-_code_to_hash_pyc = _need(_external, '_code_to_hash_pyc')
-_RAW_MAGIC_NUMBER = _need(_external, '_RAW_MAGIC_NUMBER')
-_fix_co_filename = _need(_imp, '_fix_co_filename')
-_find_and_load = _need(_bootstrap, '_find_and_load')
-_need(sys, 'pycache_prefix')
-SourceFileLoader = _external.SourceFileLoader
-cache_from_source = _external.cache_from_source
-CPYTHON_GET_CODE = _external.SourceLoader.get_code      # Kiln replaces SourceFileLoader's
-
-# The file names of importlib's frames, which CPython trims from tracebacks.
-EXTERNAL_FILE = CPYTHON_GET_CODE.__code__.co_filename
-IMPORTLIB_FILES = (EXTERNAL_FILE,) + (
-    (_find_and_load.__code__.co_filename,) if _find_and_load else ())
+_this = sys.modules[__name__]     # for kiln_store, once Kiln's modules are out of sys.modules
 
 # types.SimpleNamespace, which CPython made for sys.implementation at start-up
 # (importing types would add a module to every request).
@@ -108,8 +78,10 @@ def store():
             module.kiln_protocol = kiln_protocol
             if settings.mode == 'rw' and sys.pycache_prefix:
                 module.conform([cache_from_source(path)], sys.pycache_prefix)  # CPython's modes, just written
-            trim_like_importlib(module.report, module._existing, module._makedirs,
-                                module.lock_dir, module.unlock_dir, module.write_atomic)
+            module.kiln_pyc = _this
+            trim_like_importlib(module.report, module._existing, module._makedirs, module.lock_dir,
+                                module.unlock_dir, module.write_atomic, module.compile_and_store,
+                                module._just_modified, module._script_user_may_read)
             _store = module
     return _store
 
@@ -191,46 +163,6 @@ def _read_pyc(source, path, in_prefix):
         return f.readall()
 
 
-def _script_user_may_read(path):
-    """Whether the script user (KILN_SCRIPT_IDS=uid:gid:groups, set for Kiln's
-    own Python processes when scripts run as another user) may read `path`:
-    the file and every folder on its way, by their mode bits. Kiln writes a
-    readable pyc only for such a source, or the pyc would leak it."""
-    ids = settings.script_ids
-    if ids is None:
-        value = os.environ.get('KILN_SCRIPT_IDS', '')
-        if not value:
-            ids = ()
-        else:
-            uid, gid, groups = value.split(':')
-            ids = (int(uid), frozenset([int(gid)] + [int(g) for g in groups.split(',') if g]))
-        settings.script_ids = ids
-    if not ids:
-        return True
-    uid, gids = ids
-
-    def allowed(st, bit):
-        if st.st_uid == uid:
-            return st.st_mode >> 6 & bit
-        if st.st_gid in gids:
-            return st.st_mode >> 3 & bit
-        return st.st_mode & bit
-    try:
-        real = os.path.realpath(path)
-        if not allowed(os.stat(real), 4):
-            return False
-        folder = os.path.dirname(real)
-        while True:
-            if not allowed(os.stat(folder), 1):
-                return False
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                return True
-            folder = parent
-    except OSError:
-        return False
-
-
 def _valid_code(source, pyc_path, in_prefix):
     """The code in pyc `pyc_path` if it exists and is valid for the source, else None.
 
@@ -309,67 +241,6 @@ def compile_source(loader, data, path):
     return code
 
 
-# A timestamp pyc keeps whole seconds and the size: a second edit of the same
-# size within the same second would find the first one's pyc valid, forever
-# (CPython has this hole too). A source modified this recently gets a checked
-# hash-based pyc (PEP 552) instead, validated by content.
-_FRESH_SECONDS = 3
-
-
-def _just_modified(source):
-    import time         # built in: no file is read
-    return time.time() - source.exact_mtime < _FRESH_SECONDS
-
-
-def _compile_and_store(source, pyc_path):
-    """(code, status) for a miss in rw mode: get_code's compile-and-cache tail.
-
-    Single flight, unlike CPython: under the pyc folder's lock the pyc is read
-    again (another process may have written it meanwhile), else compiled and
-    written. Kiln's validation setting, not a stale pyc, picks the pyc kind.
-    """
-    writer = store()
-    pyc_dir = os.path.dirname(pyc_path)
-    fd, dir_ok = writer.lock_dir(pyc_dir)
-    try:
-        code = None if fd is None else _valid_code(source, pyc_path, True)
-        if code is not None:
-            stats.cached += 1
-            return code, 'cached'
-        data = _source_bytes(source)
-        code = compile_source(source.loader, data, source.path)
-        if not dir_ok:
-            return code, 'unwritten'
-        if not _script_user_may_read(source.path):
-            return code, 'private'
-        if settings.hash_based or _just_modified(source):
-            pyc = _code_to_hash_pyc(code, _imp.source_hash(_RAW_MAGIC_NUMBER, data), True)
-        else:
-            pyc = _code_to_timestamp_pyc(code, source.mtime, len(data))
-        return code, ('compiled' if writer.write_atomic(pyc_path, pyc) else 'unwritten')
-    finally:
-        writer.unlock_dir(pyc_dir, fd)
-
-
-def _pyc_path(fullname, source_path):
-    """get_code's cache_from_source(), None where CPython has no cache_tag.
-
-    An entry script such as report.cgi or index gets the pyc CPython would give
-    a module report.py / index.py next to it with a name of its own.
-    """
-    try:
-        if fullname == '__main__' and not source_path.endswith('.py'):
-            return cache_from_source(source_path + '.__main__.py')
-        return cache_from_source(source_path)
-    except NotImplementedError:
-        return None
-
-
-def shipped_path(source_path, pyc_path):
-    """The pyc shipped next to a source: its __pycache__, under the cache's name for it."""
-    return os.path.join(os.path.dirname(source_path), '__pycache__', os.path.basename(pyc_path))
-
-
 def load(loader, fullname, source_path):
     """(code, status) for a source file: SourceLoader.get_code, Kiln edition.
 
@@ -401,26 +272,12 @@ def load(loader, fullname, source_path):
         stats.cached += 1
         return code, 'cached'
     if settings.mode == 'rw' and not sys.flags.dont_write_bytecode:
-        code, status = _compile_and_store(source, pyc_path)
+        code, status = store().compile_and_store(source, pyc_path)
         if status in ('compiled', 'cached'):     # a pyc in the cache now
             _name_cold(pyc_path, source)
         return code, status
     return compile_source(loader, _source_bytes(source), source_path), 'unwritten'
 
 
-TRIMMED_CODES = set()       # code objects given importlib's file name
-
-
-def trim_like_importlib(*functions):
-    """Gives functions importlib's file name, so that CPython trims them from
-    tracebacks exactly as it trims its own frames: a script cannot tell Kiln's
-    loader from CPython's. Every function the import hook runs goes through here."""
-    for f in functions:
-        if _fix_co_filename is not None:
-            _fix_co_filename(f.__code__, EXTERNAL_FILE)
-        TRIMMED_CODES.add(f.__code__)
-
-
-trim_like_importlib(load, _pyc_path, _compile_and_store, compile_source, _valid_code,
-                    _read_pyc, _under_root, _source_bytes, store, report, _cache_owner,
-                    _script_user_may_read)
+trim_like_importlib(load, _pyc_path, compile_source, _valid_code, _read_pyc, _under_root,
+                    _source_bytes, store, report, _cache_owner)

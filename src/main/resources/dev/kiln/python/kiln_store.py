@@ -1,6 +1,6 @@
-"""Writing Kiln's bytecode cache, and reporting what fails: the cold half of
-kiln_pyc, which loads this module at the first pyc to write or error to report
-(a warm cache never needs it: see kiln_pyc.store()).
+"""Compiling a miss into Kiln's bytecode cache, and reporting what fails: the
+cold half of kiln_pyc, which loads this module at the first pyc to write or
+error to report (a warm cache never needs it: see kiln_pyc.store()).
 
 CPython writes bytecode with SourceFileLoader.set_data and
 _bootstrap_external._write_atomic, ignoring every error; Kiln writes under the
@@ -11,8 +11,8 @@ prefix only, one process at a time per folder (lock_dir), with modes
 import os
 
 # Set by kiln_pyc.store() once this module has run: by then Kiln's modules are
-# out of sys.modules, so this one cannot import it.
-kiln_protocol = None
+# out of sys.modules, so this one cannot import them.
+kiln_protocol = kiln_pyc = None
 
 reported = set()            # (op, errno name, folder) already reported
 _held = {}                  # pyc folder -> id of the thread holding its flock
@@ -214,3 +214,84 @@ def write_atomic(path, data):
         report('write', exc, path)
         return False
     return True
+
+
+# A timestamp pyc keeps whole seconds and the size: a second edit of the same
+# size within the same second would find the first one's pyc valid, forever
+# (CPython has this hole too). A source modified this recently gets a checked
+# hash-based pyc (PEP 552) instead, validated by content.
+_FRESH_SECONDS = 3
+
+
+def _just_modified(source):
+    import time         # built in: no file is read
+    return time.time() - source.exact_mtime < _FRESH_SECONDS
+
+
+def compile_and_store(source, pyc_path):
+    """(code, status) for a miss in rw mode: get_code's compile-and-cache tail.
+
+    Single flight, unlike CPython: under the pyc folder's lock the pyc is read
+    again (another process may have written it meanwhile), else compiled and
+    written. Kiln's validation setting, not a stale pyc, picks the pyc kind.
+    """
+    pyc, pyc_dir = kiln_pyc, os.path.dirname(pyc_path)
+    fd, dir_ok = lock_dir(pyc_dir)
+    try:
+        code = None if fd is None else pyc._valid_code(source, pyc_path, True)
+        if code is not None:
+            pyc.stats.cached += 1
+            return code, 'cached'
+        data = pyc._source_bytes(source)
+        code = pyc.compile_source(source.loader, data, source.path)
+        if not dir_ok:
+            return code, 'unwritten'
+        if not _script_user_may_read(source.path):
+            return code, 'private'
+        if pyc.settings.hash_based or _just_modified(source):
+            data = pyc._code_to_hash_pyc(code, pyc._imp.source_hash(pyc._RAW_MAGIC_NUMBER, data), True)
+        else:
+            data = pyc._code_to_timestamp_pyc(code, source.mtime, len(data))
+        return code, ('compiled' if write_atomic(pyc_path, data) else 'unwritten')
+    finally:
+        unlock_dir(pyc_dir, fd)
+
+
+def _script_user_may_read(path):
+    """Whether the script user (KILN_SCRIPT_IDS=uid:gid:groups, set for Kiln's
+    own Python processes when scripts run as another user) may read `path`:
+    the file and every folder on its way, by their mode bits. Kiln writes a
+    readable pyc only for such a source, or the pyc would leak it."""
+    ids = kiln_pyc.settings.script_ids
+    if ids is None:
+        value = os.environ.get('KILN_SCRIPT_IDS', '')
+        if not value:
+            ids = ()
+        else:
+            uid, gid, groups = value.split(':')
+            ids = (int(uid), frozenset([int(gid)] + [int(g) for g in groups.split(',') if g]))
+        kiln_pyc.settings.script_ids = ids
+    if not ids:
+        return True
+    uid, gids = ids
+
+    def allowed(st, bit):
+        if st.st_uid == uid:
+            return st.st_mode >> 6 & bit
+        if st.st_gid in gids:
+            return st.st_mode >> 3 & bit
+        return st.st_mode & bit
+    try:
+        real = os.path.realpath(path)
+        if not allowed(os.stat(real), 4):
+            return False
+        folder = os.path.dirname(real)
+        while True:
+            if not allowed(os.stat(folder), 1):
+                return False
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return True
+            folder = parent
+    except OSError:
+        return False

@@ -152,7 +152,7 @@ class LoaderModulesTest {
     }
 
     @Test
-    void theWarmPathImportsOnlyWhatCpythonLoadedAtStartUpAndKilnsThreeModules() throws Exception {
+    void theWarmPathImportsOnlyWhatCpythonLoadedAtStartUpAndKilnsFourModules() throws Exception {
         String hello = py.write("app/hello.py", "print('hello')\n");
         Map<String, String> env = Map.of("PYTHONPYCACHEPREFIX", py.prefix.toString());
         Set<String> startUp = imported(py.run(List.of(BootRuntime.PYTHON, "-X", "importtime", "-c", "pass"), env));
@@ -163,7 +163,8 @@ class LoaderModulesTest {
         assertThat(warm.stdout()).isEqualTo("hello\n");
         Set<String> extra = imported(warm);
         extra.removeAll(startUp);
-        assertThat(extra).containsExactlyInAnyOrder("kiln_loader", "kiln_pyc", "kiln_protocol", "atexit");
+        assertThat(extra).containsExactlyInAnyOrder("kiln_loader", "kiln_pyc", "kiln_protocol", "kiln_importlib",
+                "atexit");
         assertThat(warm.stats()).containsEntry("cached", 1L).containsEntry("compiled", 0L);
     }
 
@@ -175,10 +176,10 @@ class LoaderModulesTest {
     @ParameterizedTest
     @ValueSource(strings = {"rw", "ro"})
     void theWriterIsLoadedOnceAndItsBytecodeWrittenInRwModeOnly(String mode) throws Exception {
-        PyRun run = python("import kiln_loader, kiln_pyc\nprint(kiln_loader.configure('" + mode
+        PyRun run = python("import kiln_loader, kiln_pyc, kiln_importlib\nprint(kiln_loader.configure('" + mode
                 + "', 'timestamp', ''))\nstore = kiln_pyc.store()\n"
                 + "print(store is kiln_pyc.store(), 'kiln_store' in sys.modules, store.kiln_protocol is not None,"
-                + " store.write_atomic.__code__ in kiln_pyc.TRIMMED_CODES)\n",
+                + " store.write_atomic.__code__ in kiln_importlib.TRIMMED_CODES)\n",
                 Map.of("PYTHONPYCACHEPREFIX", py.prefix.toString()));
         assertThat(run.exit()).as(run.stderr()).isZero();
         assertThat(run.stdout()).isEqualTo(mode + "\nTrue False True True\n");
