@@ -191,6 +191,9 @@ public final class ForkServer implements AutoCloseable {
             if (Thread.currentThread() != reader) {
                 reader.join(TimeUnit.SECONDS.toMillis(5));
             }
+            if (Thread.currentThread() != watchdog) {
+                watchdog.join(TimeUnit.SECONDS.toMillis(1));    // interrupted once the reader saw the end
+            }
             if (!process.waitFor(3, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(2, TimeUnit.SECONDS);
             }
@@ -226,6 +229,7 @@ public final class ForkServer implements AutoCloseable {
         boolean deliberate = closing.get();
         String cause = deliberate ? "stopped" : Launched.crashCause(process, folder, readerCause);
         exited.complete(cause);
+        watchdog.interrupt();       // now, not at its next tick: a container undeploying Kiln finds no thread left
         // stopped, the fork-server killed its children itself; dead, it left them to us
         LongConsumer orphans = deliberate ? pid -> { } : pid -> Orphans.kill(pid, preloaded.interpreter(), startedAt);
         int lost = children.lose(new IOException(describe() + " " + cause), orphans);

@@ -39,10 +39,11 @@ public final class KilnMetrics {
     public KilnMetrics(MetricSources sources) {
         requests = Counter.builder().name("kiln_requests_total")
                 .help("Requests answered, by script (path below the scripts folder) and HTTP status")
-                .labelNames("script", "status").register(registry);
+                .labelNames("script", "status").withoutExemplars().register(registry);
         latency = Histogram.builder().name("kiln_request_duration_seconds").unit(Unit.SECONDS)
                 .help("Time from a request's arrival to its last byte, by script")
-                .labelNames("script").classicOnly().classicUpperBounds(LATENCY_BOUNDS).register(registry);
+                .labelNames("script").classicOnly().classicUpperBounds(LATENCY_BOUNDS).withoutExemplars()
+                .register(registry);
         counter("kiln_modules_compiled_total", "Modules scripts' loaders compiled", sources.modulesCompiled());
         counter("kiln_cache_misses_total", "Modules not fresh in the cache, so compiled", sources.modulesCompiled());
         counter("kiln_cache_hits_total", "Modules loaded from cached or shipped bytecode", sources.cacheHits());

@@ -84,6 +84,8 @@ class TomcatServletJarIT {
             HttpResponse<String> r = tomcat.get("/existing/");
             return r.statusCode() == 200 && r.body().contains("version 2");
         });
+        // the first deploy's fork-servers, their threads and the metrics' went with it
+        assertThat(tomcat.log()).doesNotContain("The web application [existing] appears to have started a thread");
         HttpResponse<String> hello = tomcat.get("/existing/cgi-bin/hello.py");
         assertThat(hello.statusCode()).as(tomcat.describe(hello)).isEqualTo(200);
         ScriptCounters second = existing.awaitCounters("hello.py", c -> c.requests() >= 1);
