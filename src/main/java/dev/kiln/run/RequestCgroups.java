@@ -3,7 +3,6 @@ package dev.kiln.run;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,18 +73,8 @@ public final class RequestCgroups implements AutoCloseable {
      * redeploys, tests) each get their own, and the pid tells later ones whether its owner is gone.
      */
     private static Path createOwnFolder(Path parent) throws IOException {
-        long pid = ProcessHandle.current().pid();
-        for (int attempt = 0; ; attempt++) {
-            long number = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-            Path folder = parent.resolve("kiln-" + pid + "-" + number);
-            try {
-                return Files.createDirectory(folder);
-            } catch (FileAlreadyExistsException taken) {
-                if (attempt == 3) {
-                    throw taken;
-                }
-            }
-        }
+        long number = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        return Files.createDirectory(parent.resolve("kiln-" + ProcessHandle.current().pid() + "-" + number));
     }
 
     /**

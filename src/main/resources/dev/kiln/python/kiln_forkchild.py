@@ -285,6 +285,6 @@ def _script_entry(quick):
     if not quick:
         return loader.main
     exit_ = _fresh['exit']
-    loader.kiln_importlib.KILN_FILES.add(exit_.__file__)          # its frame is left out of tracebacks
+    loader.kiln_importlib.KILN_FILES.add(exit_.__file__)    # its frame is left out of tracebacks
     exit_.script, exit_.inherited, exit_.returned = loader.main, _fresh['modules'], returned
     return exit_.run

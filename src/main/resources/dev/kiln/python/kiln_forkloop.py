@@ -256,6 +256,7 @@ class Server(kiln_forkreap.Reaping):
         if self.sel.get_key(self.control).events != events:
             self.sel.modify(self.control, events, self._command)
 
+
 def parse(payload):
     # (uid, gid, groups, how the child runs, cwd, argv), environment: see kiln_forkserver.py.
     fields = payload.split(b'\0')

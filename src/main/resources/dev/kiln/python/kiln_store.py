@@ -235,24 +235,25 @@ def compile_and_store(source, pyc_path):
     again (another process may have written it meanwhile), else compiled and
     written. Kiln's validation setting, not a stale pyc, picks the pyc kind.
     """
-    pyc, pyc_dir = kiln_pyc, os.path.dirname(pyc_path)
+    import _imp         # built in: no file is read
+    pyc_dir = os.path.dirname(pyc_path)
     fd, dir_ok = lock_dir(pyc_dir)
     try:
-        code = None if fd is None else pyc._valid_code(source, pyc_path, True)
+        code = None if fd is None else kiln_pyc._valid_code(source, pyc_path, True)
         if code is not None:
-            pyc.stats.cached += 1
+            kiln_pyc.stats.cached += 1
             return code, 'cached'
-        data = pyc._source_bytes(source)
-        code = pyc.compile_source(source.loader, data, source.path)
+        data = kiln_pyc._source_bytes(source)
+        code = kiln_pyc.compile_source(source.loader, data, source.path)
         if not dir_ok:
             return code, 'unwritten'
         if not _script_user_may_read(source.path):
             return code, 'private'
-        if pyc.settings.hash_based or _just_modified(source):
-            data = pyc._code_to_hash_pyc(code, pyc._imp.source_hash(pyc._RAW_MAGIC_NUMBER, data), True)
+        if kiln_pyc.settings.hash_based or _just_modified(source):
+            pyc = kiln_pyc._code_to_hash_pyc(code, _imp.source_hash(kiln_pyc._RAW_MAGIC_NUMBER, data), True)
         else:
-            data = pyc._code_to_timestamp_pyc(code, source.mtime, len(data))
-        return code, ('compiled' if write_atomic(pyc_path, data) else 'unwritten')
+            pyc = kiln_pyc._code_to_timestamp_pyc(code, source.mtime, len(data))
+        return code, ('compiled' if write_atomic(pyc_path, pyc) else 'unwritten')
     finally:
         unlock_dir(pyc_dir, fd)
 
