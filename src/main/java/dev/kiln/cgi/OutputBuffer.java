@@ -80,6 +80,16 @@ final class OutputBuffer extends OutputStream {
         }
     }
 
+    /** Bytes a write takes now without waiting for the reader (and without a spool file). */
+    int room() {
+        lock.lock();
+        try {
+            return fileWrite > fileRead || abandoned ? 0 : memoryLimit - memoryBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The script's output has ended: readers get -1 once they have everything. */
     @Override
     public void close() {

@@ -37,7 +37,8 @@ final class ScriptResponse {
     static void send(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc, CgiResponseHead head,
                      OutputBuffer buffer, RunLimiter.Slot slot) throws IOException, InterruptedException {
         buffer.write(head.body());
-        CompletableFuture<Integer> exit = proc.pumpStdout(buffer).whenComplete((code, failure) -> slot.close());
+        CompletableFuture<Integer> exit = proc.pumpStdout(buffer, buffer.room())
+                .whenComplete((code, failure) -> slot.close());
         int status = head.status() != 0 ? head.status() : head.location() != null ? 302 : 200;
         boolean bodyless = "HEAD".equals(req.getMethod()) || status == 204 || status == 304;
         long declared = head.contentLength();

@@ -68,6 +68,12 @@ public final class ForkedChild implements ChildProcess {
         return stderr;
     }
 
+    /** Both sockets, for one thread to wait on: stdin then waits for room itself ({@link SocketOutput}). */
+    @Override
+    public OutputChannels outputChannels() {
+        return new OutputChannels(out, io);
+    }
+
     @Override
     public boolean isAlive() {
         return !exit.isDone();

@@ -65,7 +65,7 @@ record TrainingRun(ScriptRunner runner) {
         try (ScriptProcess p = new ExecLaunch(runner, argv, Map.of(), false, StderrFilter.NONE).start(env, workDir,
                 "kiln.script." + script)) {
             p.feedStdin(null);
-            int exit = p.pumpStdout(OutputStream.nullOutputStream()).get();
+            int exit = p.pumpStdout(OutputStream.nullOutputStream(), Integer.MAX_VALUE).get();
             if (p.stopReason() != null) {
                 return "the training run was stopped: " + p.stopReason().description;
             }

@@ -2,6 +2,7 @@ package dev.kiln.run;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +22,18 @@ public interface ChildProcess {
     InputStream stderr();
 
     boolean isAlive();
+
+    /**
+     * The script's stdout and stderr as sockets that one thread can wait on together (a fork-server's child), or
+     * null (the pipes of a JDK {@link Process}, which need a thread each). Their streams above still close them.
+     */
+    default OutputChannels outputChannels() {
+        return null;
+    }
+
+    /** A script's stdout socket, and the socket its stderr comes from (which may carry its stdin the other way). */
+    record OutputChannels(SocketChannel stdout, SocketChannel stderr) {
+    }
 
     /** Waits for the script itself to exit; returns its exit code (128 + signal number when killed). */
     int waitFor() throws InterruptedException;

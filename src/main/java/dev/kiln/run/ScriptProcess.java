@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running script. The caller reads {@link #stdout()}; stdin and stderr are pumped on pool threads; a timer
+ * One running script. The caller reads {@link #stdout()}; stdin is pumped on a pool thread; stderr is drained by
+ * whoever reads stdout where both are sockets ({@link ChildOutput}), else on a pool thread of its own; a timer
  * enforces the idle and total timeouts. Whatever happens, {@link #close()} leaves nothing behind: the whole
  * process group gets SIGKILL once the script is done, so no orphan outlives the request.
  */
@@ -43,14 +44,15 @@ public final class ScriptProcess implements AutoCloseable {
     private final ScriptRunner runner;
     private final ProcessGroupSignaller signaller;
     private final StderrPump stderrPump;
+    private final ChildOutput output;   // stdout and stderr read by one thread; null: a thread pumps stderr
+    private final StdoutPump stdoutPump;
+    private final StdinPump stdinPump;
     private final Cage cage;
     private final CompletableFuture<Void> stderrDone = new CompletableFuture<>();
-    private final CompletableFuture<Void> stdinDone = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
     private final OomKills.Count oomAtStart;
     private final WatchedStream stdout;
-    private volatile boolean stdinBrokenByScript;
     private final Map<String, String> context; // of the request that started it, and its pid
     private volatile boolean killedAfterOutput;
     private volatile boolean outputEndedFirst;
@@ -65,11 +67,20 @@ public final class ScriptProcess implements AutoCloseable {
         this.settings = runner.settings();
         this.oomAtStart = runner.oomKills().recent();
         this.signaller = runner.signaller();
-        this.stdout = new WatchedStream(process.stdout(), startNanos);
         this.context = LogContext.ofScript(pgid);
         this.stderrPump = new StderrPump(process.stderr(), LoggerFactory.getLogger(logName), stderr,
                 settings.maxStderrLine(), this.context, () -> stderrDone.complete(null));
-        runner.pumps().execute(stderrPump);
+        ChildProcess.OutputChannels channels = process.outputChannels();
+        if (channels != null) {
+            this.output = new ChildOutput(channels, process.stdout(), process.stderr(), stderrPump, context);
+            this.stdout = new WatchedStream(output.stdout(), startNanos);
+        } else {
+            this.output = null;
+            this.stdout = new WatchedStream(process.stdout(), startNanos);
+            runner.pumps().execute(stderrPump);
+        }
+        this.stdoutPump = new StdoutPump(this, stdout, output, process, runner.pumps());
+        this.stdinPump = new StdinPump(process.stdin(), runner.pumps(), () -> stop(Stop.CLIENT_GONE));
         runner.live().add(this);
         process.onExit(() -> {  // the moment the script exits, what it left running in its group is an orphan
             if (!process.groupKilledOnExit()) {
@@ -100,74 +111,23 @@ public final class ScriptProcess implements AutoCloseable {
         return stdout;
     }
 
-    /**
-     * Copies the request body to the script's stdin on a pool thread, then closes it. A script that exits
-     * without reading its body is fine; a client that breaks off its upload stops the script.
-     */
+    /** Copies the request body to the script's stdin on a pool thread, then closes it ({@link StdinPump}). */
     public void feedStdin(InputStream body) {
-        if (body == null) {
-            closeQuietly(process.stdin());
-            stdinDone.complete(null);
-            return;
-        }
-        runner.pumps().execute(() -> {
-            try {
-                copyBody(body);
-            } finally {
-                stdinDone.complete(null);
-            }
-        });
-    }
-
-    private void copyBody(InputStream body) {
-        byte[] buf = new byte[16 * 1024];
-        try (OutputStream in = process.stdin()) {
-            while (true) {
-                int n;
-                try {
-                    n = body.read(buf);
-                } catch (IOException | RuntimeException clientSide) { // the container's 408 is unchecked
-                    stop(Stop.CLIENT_GONE);
-                    return;
-                }
-                if (n < 0) {
-                    return;
-                }
-                try {
-                    in.write(buf, 0, n);
-                } catch (IOException scriptSide) {
-                    stdinBrokenByScript = true; // it exited or closed stdin without reading all: allowed
-                    return;
-                }
-            }
-        } catch (IOException closing) {
-            stdinBrokenByScript = true;
-        }
+        stdinPump.feed(body);
     }
 
     /** Done once the body pump let go of the request stream, which the container recycles once the request ends. */
     public CompletableFuture<Void> stdinDone() {
-        return stdinDone;
+        return stdinPump.done();
     }
 
-    /** Copies the rest of stdout into {@code sink} on a pool thread, closes it, then returns {@link #awaitExit()}. */
-    public CompletableFuture<Integer> pumpStdout(OutputStream sink) {
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        runner.pumps().execute(() -> {
-            try (sink) {
-                stdout.transferTo(sink);
-            } catch (IOException e) {
-                stop(Stop.CLIENT_GONE); // closed under us: the request is over
-            }
-            try {
-                exit.complete(awaitExit());
-            } catch (InterruptedException e) {
-                exit.complete(-1);
-            } catch (RuntimeException e) {
-                exit.completeExceptionally(e);
-            }
-        });
-        return exit;
+    /**
+     * Copies the rest of stdout into {@code sink}, closes it, then completes with {@link #awaitExit()}; on this
+     * thread when the script finishes without a pause, else on a pool thread (see {@link StdoutPump}).
+     * {@code room}: bytes the sink takes without waiting for this thread.
+     */
+    public CompletableFuture<Integer> pumpStdout(OutputStream sink, int room) {
+        return stdoutPump.pump(sink, room);
     }
 
     /** Stops the script: SIGTERM to its group, SIGKILL after the grace period. The first reason sticks. */
@@ -195,6 +155,19 @@ public final class ScriptProcess implements AutoCloseable {
         return process.waitFor(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Waits at most {@code nanos} for the end of stderr, reading it on this thread where it can be. */
+    private void awaitStderr(long nanos) throws InterruptedException {
+        if (output != null) {
+            output.drainStderr(nanos);
+            return;
+        }
+        try {
+            stderrDone.get(nanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // not ended within the time
+        }
+    }
+
     /** Why Kiln stopped the script, or null if it did not. */
     public Stop stopReason() {
         return stop.get();
@@ -204,7 +177,11 @@ public final class ScriptProcess implements AutoCloseable {
     public int awaitExit() throws InterruptedException {
         outputEndedFirst = stop.get() == null; // its stdout ended before a timeout, its client or the server
         long graceNanos = settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1);
-        if (!process.waitFor(settings.stderrTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
+        long stderrNanos = settings.stderrTimeout().toNanos();
+        if (output != null) {   // its stderr is read on this thread: while the script finishes, too
+            output.drainStderr(stderrNanos);
+        }
+        if (!process.waitFor(stderrNanos, TimeUnit.NANOSECONDS)) {
             // stdout is closed but the script lingers: it cannot send anything more
             killedAfterOutput = true;
             signaller.signal(pgid, "KILL");
@@ -213,11 +190,7 @@ public final class ScriptProcess implements AutoCloseable {
                 process.waitFor();
             }
         }
-        try {
-            stderrDone.get(settings.stderrTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            // someone in the group still holds stderr; the final group kill below frees it
-        }
+        awaitStderr(stderrNanos); // if someone in the group still holds it, the final group kill frees it
         return process.exitValue();
     }
 
@@ -248,7 +221,7 @@ public final class ScriptProcess implements AutoCloseable {
     }
 
     public boolean stdinBrokenByScript() {
-        return stdinBrokenByScript;
+        return stdinPump.brokenByScript();
     }
 
     public long elapsedMillis() {
@@ -265,13 +238,21 @@ public final class ScriptProcess implements AutoCloseable {
             process.destroyForcibly();
         }
         closeQuietly(process.stdin());
-        closeQuietly(process.stdout());
-        try {
-            stderrDone.get(settings.killGrace().toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            // the stream is closed below either way
+        if (output != null) {
+            output.closeStdout();
+        } else {
+            closeQuietly(process.stdout());
         }
-        closeQuietly(process.stderr());
+        try {
+            awaitStderr(settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the stream is closed below either way
+        }
+        if (output != null) {
+            output.close();
+        } else {
+            closeQuietly(process.stderr());
+        }
         if (!groupKilled) {
             signaller.signal(pgid, "KILL");
         }

@@ -32,6 +32,8 @@ final class StderrPump implements Runnable {
     private final Map<String, String> context;
     private final List<String> held = new ArrayList<>();
     private boolean holding = true;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    private boolean cut;
 
     /**
      * @param context the logging context (request id, pid) each line is logged in
@@ -58,36 +60,48 @@ final class StderrPump implements Runnable {
     }
 
     private void pump() {
-        ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-        boolean cut = false;
         byte[] buf = new byte[8192];
         try (InputStream err = stderr) {
             int n;
             while ((n = err.read(buf)) >= 0) {
-                for (int i = 0; i < n; i++) {
-                    byte b = buf[i];
-                    if (b == '\n') {
-                        emit(line, cut);
-                        line.reset();
-                        cut = false;
-                    } else if (line.size() < maxLine) {
-                        line.write(b);
-                    } else {
-                        cut = true;
-                    }
-                }
-            }
-            if (line.size() > 0) {
-                emit(line, cut);
+                accept(buf, n);
             }
         } catch (IOException e) {
             // stream closed by the process's close(): nothing more to log
         } finally {
-            try {
-                filter.closed();
-            } finally {
-                done.run();
+            end();
+        }
+    }
+
+    /**
+     * The next {@code n} bytes of stderr, from this pump's own thread or from whoever reads the script's output
+     * (see {@link ChildOutput}); one caller at a time.
+     */
+    void accept(byte[] buf, int n) {
+        for (int i = 0; i < n; i++) {
+            byte b = buf[i];
+            if (b == '\n') {
+                emit(line, cut);
+                line.reset();
+                cut = false;
+            } else if (line.size() < maxLine) {
+                line.write(b);
+            } else {
+                cut = true;
             }
+        }
+    }
+
+    /** Stderr has ended (or failed): the last partial line, then the filter and {@code done} are told. */
+    void end() {
+        try {
+            if (line.size() > 0) {
+                emit(line, cut);
+                line.reset();
+            }
+            filter.closed();
+        } finally {
+            done.run();
         }
     }
 

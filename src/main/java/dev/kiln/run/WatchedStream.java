@@ -35,6 +35,15 @@ final class WatchedStream extends InputStream {
         return n;
     }
 
+    /** Reads from {@code output}, this stream's source, waiting at most {@code waitNanos}: 0 when nothing came. */
+    int readWithin(ChildOutput output, byte[] b, int len, long waitNanos) throws IOException {
+        int n = output.read(b, 0, len, waitNanos);
+        if (n > 0) {
+            lastReadNanos = System.nanoTime();
+        }
+        return n;
+    }
+
     @Override
     public int available() throws IOException {
         return in.available();

@@ -103,11 +103,27 @@ class RequestBodiesTest extends LimitsFixture {
                 + "    h.update(b); n += len(b)\n"
                 + "print('Content-Type: text/plain\\n')\n"
                 + "print(os.environ['CONTENT_LENGTH'], n, h.hexdigest())\n");
-        byte[] body = randomBytes(20 * 1024 * 1024);
-        HttpResponse<String> r = quick.send(HttpRequest.newBuilder(quick.uri("/cgi-bin/body/sha-" + t + ".py"))
-                .timeout(Duration.ofSeconds(30))
+        assertBodyArrivesWhole("/cgi-bin/body/sha-" + t + ".py", randomBytes(20 * 1024 * 1024));
+    }
+
+    /** Posts {@code body} to a script that answers with CONTENT_LENGTH, the bytes it read and their SHA-256. */
+    private void assertBodyArrivesWhole(String path, byte[] body) throws Exception {
+        HttpResponse<String> r = quick.send(HttpRequest.newBuilder(quick.uri(path)).timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body().strip()).isEqualTo(body.length + " " + body.length + " " + hex("SHA-256", body));
+    }
+
+    /** A script that reads its body only after a while: Kiln waits for room on its stdin, the body arrives whole. */
+    @Test
+    void aBodyWaitsForAScriptThatReadsItLate() throws Exception {
+        String t = tag();
+        quick.script("body/late-" + t + ".py", "#!" + PY + "\n"
+                + "import hashlib, os, sys, time\n"
+                + "time.sleep(0.5)\n"
+                + "data = sys.stdin.buffer.read()\n"
+                + "print('Content-Type: text/plain\\n')\n"
+                + "print(os.environ['CONTENT_LENGTH'], len(data), hashlib.sha256(data).hexdigest())\n");
+        assertBodyArrivesWhole("/cgi-bin/body/late-" + t + ".py", randomBytes(4 * 1024 * 1024));
     }
 }

@@ -74,4 +74,45 @@ class StderrTest extends LimitsFixture {
             assertThat(afterLevel(mine.get(1))).isEqualTo(logger + "after-" + t);
         }
     }
+
+    /**
+     * More stderr than a socket holds, before the headers, between body chunks and after stdout is closed: each
+     * part is drained while Kiln waits for the next (in fork-server mode by the thread reading stdout), so the
+     * script never stalls on it, and every line is logged.
+     */
+    @Test
+    void stderrLargerThanASocketBufferInEveryPhaseIsDrainedAndLoggedWhole() throws Exception {
+        String t = tag();
+        quick.script("logs/flood-" + t + ".py", "#!" + PY + "\n"
+                + "import os, sys, time\n"
+                + "pad = 'e' * 60\n"
+                + "def flood(phase):\n"
+                + "    for i in range(4000):\n"
+                + "        sys.stderr.write('%s-%d %s\\n' % (phase, i, pad))\n"
+                + "    sys.stderr.flush()\n"
+                + "flood('pre')\n"
+                + "sys.stdout.write('Content-Type: text/plain\\n\\n'); sys.stdout.flush()\n"
+                + "for i in range(4000):\n"
+                + "    sys.stderr.write('mid-%d %s\\n' % (i, pad))\n"
+                + "    if i % 500 == 0:\n"
+                + "        sys.stdout.write('chunk %d\\n' % i); sys.stdout.flush()\n"
+                + "sys.stdout.write('end\\n'); sys.stdout.flush()\n"
+                + "os.close(1)\n"
+                + "time.sleep(0.1)\n"        // longer than a pause: Kiln is waiting for the exit by then
+                + "flood('post')\n"
+                + "sys.stderr.write('last-" + t + "\\n')\n");
+        String logger = "[kiln.script.logs/flood-" + t + ".py] ";
+        try (LogCapture logs = LogCapture.capture()) {
+            HttpResponse<String> r = quick.get("/cgi-bin/logs/flood-" + t + ".py");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).startsWith("chunk 0\n").endsWith("chunk 3500\nend\n");
+            logs.await(5000, logger + "last-" + t);
+            List<String> mine = logs.matching(logger);
+            assertThat(mine).hasSize(3 * 4000 + 1);
+            for (String phase : List.of("pre", "mid", "post")) {
+                assertThat(logs.matching(logger + phase + "-3999 ")).as(phase).hasSize(1);
+            }
+            assertThat(logs.matching("WARN")).as("not stopped, nothing aborted").isEmpty();
+        }
+    }
 }
