@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * A script's stdout and stderr when both are sockets: whichever thread reads stdout drains stderr into the
  * {@link StderrPump} while it waits, so no thread waits on stderr alone (each such thread costs a wake-up or two
  * per request) and a script never blocks on a full stderr while Kiln reads its stdout. One selector per script,
- * used by one thread at a time; {@link #closeStdout()} and {@link #close()} wake whoever waits in it.
+ * used by one thread at a time; closing {@link #stdout()} and {@link #close()} wake whoever waits in it.
  */
 final class ChildOutput {
     private final SocketChannel stdout;
@@ -131,12 +131,8 @@ final class ChildOutput {
         }
     }
 
-    boolean stderrEnded() {
-        return stderrEnded;
-    }
-
-    /** Closes stdout and wakes a reader waiting on it. */
-    void closeStdout() {
+    /** Closes stdout and wakes a reader waiting on it (what closing {@link #stdout()} does). */
+    private void closeStdout() {
         quietly(stdoutStream);
         wake();
     }
@@ -144,8 +140,7 @@ final class ChildOutput {
     /** Gives up on what stderr has not sent yet (once the script's group is dead) and frees the selector. */
     void close() {
         closed = true;
-        quietly(stdoutStream);
-        wake();
+        closeStdout();
         lock.lock(); // whoever holds it is woken above and lets go
         try {
             if (!stderrEnded) {
@@ -230,7 +225,7 @@ final class ChildOutput {
     /** The last one out after {@link #close()} frees the selector. */
     private void unlock() {
         try {
-            if (closed && lock.getHoldCount() == 1 && selector != null) {
+            if (closed && selector != null) {
                 quietly(selector);
             }
         } finally {

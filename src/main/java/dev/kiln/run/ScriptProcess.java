@@ -238,11 +238,7 @@ public final class ScriptProcess implements AutoCloseable {
             process.destroyForcibly();
         }
         closeQuietly(process.stdin());
-        if (output != null) {
-            output.closeStdout();
-        } else {
-            closeQuietly(process.stdout());
-        }
+        closeQuietly(stdout); // wakes a reader waiting on it, in a selector too
         try {
             awaitStderr(settings.killGrace().toNanos() + TimeUnit.SECONDS.toNanos(1));
         } catch (InterruptedException e) {
