@@ -59,6 +59,7 @@ final class ControlReader implements Runnable {
             String text = new String(a, from, to - from, StandardCharsets.UTF_8);
             String[] words = text.split(" ", 3);
             switch (words[0]) {
+                case "spawned" -> server.spawned(Long.parseLong(words[1]), Long.parseLong(words[2]));
                 case "refused" -> server.refused(Long.parseLong(words[1]), words.length > 2 ? words[2] : "");
                 case "loaded" -> server.loaded(Long.parseLong(words[1]), words[2]);
                 case "note" -> server.note(text.substring(5));

@@ -3,9 +3,11 @@ package dev.kiln.forkserver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import dev.kiln.run.Cage;
 import dev.kiln.run.EnvironmentBytes;
 
 /**
@@ -24,6 +26,7 @@ import dev.kiln.run.EnvironmentBytes;
 public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte[] workDir, int uid, int gid,
                           List<Integer> groups, ChildRun run) {
     static final int HEADER = 16;
+    private static final byte[] CAGE = (Cage.VARIABLE + "=").getBytes(StandardCharsets.US_ASCII);
 
     public ForkRequest {
         arguments = List.copyOf(arguments);
@@ -83,6 +86,16 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
                 quick ? ChildRun.SCRIPT_QUICK_EXIT : ChildRun.SCRIPT);
     }
 
+    /**
+     * Whether the fork-server starts it without a fork (posix_spawn, kiln_forkspawn.py) and so reports its pid on
+     * CONTROL: an exec that needs nothing the child must do for itself before exec, no user switch, no cgroup.
+     */
+    boolean spawns() {
+        return run == ChildRun.EXEC && uid < 0 && gid < 0
+                && environment.stream().noneMatch(e -> Arrays.equals(e, 0, Math.min(e.length, CAGE.length),
+                        CAGE, 0, CAGE.length));
+    }
+
     /** The stdout connection's header. */
     static byte[] header(char kind, long id) {
         byte[] h = new byte[HEADER];
@@ -99,7 +112,7 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
 
     /** The stdin+stderr connection's first bytes: header, length, NUL-terminated fields (kiln_forkserver.py). */
     byte[] encode(long id) {
-        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + run.word() + "\0")
+        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + (spawns() ? "spawn" : run.word()) + "\0")
                 .getBytes(StandardCharsets.US_ASCII);
         byte[] argc = (arguments.size() + "\0").getBytes(StandardCharsets.US_ASCII);
         int size = ids.length + workDir.length + 1 + argc.length + total(arguments) + total(environment);

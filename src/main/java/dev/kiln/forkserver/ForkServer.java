@@ -23,13 +23,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A warm Python that forks a child per request ({@code kiln_forkserver.py}, whose header documents the
- * protocol byte by byte). Java cannot pass file descriptors, so the child's stdio are sockets Kiln connects itself:
- * one CONTROL connection per fork-server, read by one thread ({@code exited <id> <pid> <status>},
- * {@code refused <id> <reason>}, notes); per request two more, each opened with a header naming the request id:
- * the child's stdout, on which it first writes its pid, and its stdin+stderr, which first carries the request
- * (argv, working folder, environment as bytes, optional uid/gid). The fork-server forks once it has both, and the
- * child dup2()s them onto fds 0, 1 and 2. No thread and no {@link Process} per request.
+ * A warm Python that forks a child per request ({@code kiln_forkserver.py} documents the protocol byte by byte).
+ * Java cannot pass file descriptors, so the child's stdio are sockets Kiln connects itself: one CONTROL connection
+ * per fork-server, read by one thread (exits, refusals, spawned pids, notes); per request two more, each opened
+ * with a header naming the request id: stdout, on which a forked child first writes its pid, and stdin+stderr,
+ * which first carries the request (argv, folder, environment as bytes, uid/gid). With both, the fork-server forks
+ * (or, for an exec without user or cgroup, spawns and reports the pid on CONTROL); the child has them as fds 0-2.
+ * No thread and no {@link Process} per request.
  *
  * <p>A child is what {@code python [flags] kiln_boot.py ...} would be with the request's environment and folder
  * (kiln_forkchild.py lists what differs: hash seed and memory layout shared by the fork-server's children, the
@@ -63,11 +63,6 @@ public final class ForkServer implements AutoCloseable {
     private final CompletableFuture<String> exited = new CompletableFuture<>();
     private final Thread reader;
     private final Thread watchdog;
-
-    /** What the status shows about one fork-server. */
-    public record Status(long pid, String interpreter, Duration uptime, long childrenServed, int running,
-                         boolean alive) {
-    }
 
     private ForkServer(ForkServerSpec spec, Process process, SocketFolder folder, SocketChannel control) {
         this.spec = spec;
@@ -120,14 +115,16 @@ public final class ForkServer implements AutoCloseable {
         if (exited.isDone() && children.remove(id)) {
             child.failed(new IOException(describe() + " " + exited.join()));  // died while we connected
         }
+        boolean spawns = request.spawns();
         long pid;
         try {
             Channels.writeFully(io, frame);
-            pid = child.readPid();      // the child writes it first: no round trip through CONTROL
+            // a forked child writes it first: no round trip through CONTROL; a spawned one's comes there
+            pid = spawns ? child.awaitSpawned(FORK_TIMEOUT) : child.readPid();
         } catch (IOException e) {
             pid = -1;                   // closed by the watchdog or by the fork-server's death
         }
-        if (pid > 0 && child.begin(pid)) {
+        if (pid > 0 && (spawns || child.begin(pid))) {
             served.incrementAndGet();
             return child;
         }
@@ -156,8 +153,8 @@ public final class ForkServer implements AutoCloseable {
         }
     }
 
-    public Status status() {
-        return new Status(process.pid(), spec.interpreter(), Duration.ofNanos(System.nanoTime() - startNanos),
+    public ForkServerStatus status() {
+        return new ForkServerStatus(process.pid(), spec.interpreter(), Duration.ofNanos(System.nanoTime() - startNanos),
                 served.get(), children.size(), isAlive());
     }
 
@@ -210,6 +207,12 @@ public final class ForkServer implements AutoCloseable {
         children.exited(id, status);
         if (retired && children.isEmpty()) {
             close();
+        }
+    }
+
+    void spawned(long id, long pid) {
+        if (!children.spawned(id, pid)) {
+            command("kill " + pid + " 9");      // its fork() gave up meanwhile: nobody reads it
         }
     }
 

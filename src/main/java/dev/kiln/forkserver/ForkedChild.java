@@ -153,6 +153,22 @@ public final class ForkedChild implements ChildProcess {
         return buf.getLong(0);
     }
 
+    /**
+     * The pid the fork-server reports on CONTROL for a spawned script ({@link #begin} on the control thread), or
+     * -1 when it was failed instead or not answered within {@code timeout}.
+     */
+    long awaitSpawned(Duration timeout) {
+        try {
+            return start.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(new IOException("interrupted while the fork-server started the script"));
+            return -1;
+        }
+    }
+
     /** Marks it running; false when it was failed meanwhile (timed out, fork-server gone). */
     boolean begin(long childPid) {
         pid = childPid;

@@ -35,6 +35,12 @@ final class InFlight {
         }
     }
 
+    /** A spawned script runs; false when its fork() no longer waits for it. */
+    boolean spawned(long id, long pid) {
+        ForkedChild child = children.get(id);
+        return child != null && child.begin(pid);
+    }
+
     void refused(long id, IOException why) {
         ForkedChild child = children.get(id);
         if (child != null) {

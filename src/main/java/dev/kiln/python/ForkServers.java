@@ -24,6 +24,7 @@ import dev.kiln.forkserver.ForkRefusedException;
 import dev.kiln.forkserver.ForkRequest;
 import dev.kiln.forkserver.ForkServer;
 import dev.kiln.forkserver.ForkServerSpec;
+import dev.kiln.forkserver.ForkServerStatus;
 import dev.kiln.forkserver.ForkedChild;
 
 /**
@@ -69,7 +70,7 @@ public final class ForkServers implements AutoCloseable {
     }
 
     /** What the status shows: one entry per key that has had a fork-server. */
-    public record Entry(String interpreter, Optional<ForkServer.Status> server, int restarts, boolean classicNow,
+    public record Entry(String interpreter, Optional<ForkServerStatus> server, int restarts, boolean classicNow,
                         String lastFailure) {
     }
 

@@ -24,7 +24,7 @@ public final class PythonRuntime {
     /** Every file Kiln ships to the runtime folder. */
     public static final List<String> FILES = List.of(BOOT, LOADER, PRECOMPILE, "kiln_protocol.py", "kiln_importlib.py",
             "kiln_pyc.py", "kiln_store.py", ForkServerSpec.SCRIPT, "kiln_forkloop.py", "kiln_forkchild.py",
-            "kiln_confine.py", "kiln_forkreap.py", "kiln_forkexit.py", "kiln_warmcode.py");
+            "kiln_confine.py", "kiln_forkreap.py", "kiln_forkspawn.py", "kiln_forkexit.py", "kiln_warmcode.py");
 
     private final Path dir;
 

@@ -15,7 +15,7 @@ import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
 import dev.kiln.cgi.ErrorPage;
-import dev.kiln.forkserver.ForkServer;
+import dev.kiln.forkserver.ForkServerStatus;
 import dev.kiln.metrics.ScriptRequests;
 import dev.kiln.python.ForkServers;
 import dev.kiln.python.PythonInterpreter;
@@ -142,7 +142,7 @@ public class StatusPage extends KilnServlet {
                 .append(")</h2>\n<table><tr><th>interpreter</th><th>pid</th><th>state</th><th>uptime s</th>")
                 .append("<th>children served</th><th>restarts</th><th>last failure</th></tr>\n");
         for (ForkServers.Entry e : k.forkServers().status()) {
-            boolean alive = e.server().map(ForkServer.Status::alive).orElse(false);
+            boolean alive = e.server().map(ForkServerStatus::alive).orElse(false);
             b.append("<tr><td><code>").append(esc(e.interpreter())).append("</code></td><td class=\"n\">")
                     .append(e.server().map(s -> Long.toString(s.pid())).orElse("-")).append("</td><td class=\"")
                     .append(alive ? "ok\">alive" : "bad\">down").append(e.classicNow() ? ", running classic" : "")

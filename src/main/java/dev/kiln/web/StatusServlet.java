@@ -14,7 +14,7 @@ import dev.kiln.Kiln;
 import dev.kiln.cache.BytecodeCache;
 import dev.kiln.cache.CacheProblem;
 import dev.kiln.cache.ScriptStats;
-import dev.kiln.forkserver.ForkServer;
+import dev.kiln.forkserver.ForkServerStatus;
 import dev.kiln.jvm.JavaStatistics;
 import dev.kiln.jvm.Jdk;
 import dev.kiln.metrics.MinuteRequests;
@@ -103,7 +103,7 @@ public class StatusServlet extends KilnServlet {
                     .append(", \"uptimeSeconds\": ").append(s.uptime().toSeconds())
                     .append(", \"childrenServed\": ").append(s.childrenServed())
                     .append(", \"running\": ").append(s.running()));
-            b.append(", \"alive\": ").append(e.server().map(ForkServer.Status::alive).orElse(false))
+            b.append(", \"alive\": ").append(e.server().map(ForkServerStatus::alive).orElse(false))
                     .append(", \"restarts\": ").append(e.restarts())
                     .append(", \"classicNow\": ").append(e.classicNow())
                     .append(", \"lastFailure\": ").append(Json.string(e.lastFailure())).append("}");

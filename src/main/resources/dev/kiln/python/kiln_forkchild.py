@@ -207,7 +207,8 @@ def become(request, env, keep, drop, selector, boot, subreaper):
     os.dup2(io_fd, 2)
     for fd in (0, 1):
         os.set_blocking(fd, True)
-    os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
+    if run != b'spawn':     # else the fork-server reports it on CONTROL (a spawn it could not do, kiln_forkspawn)
+        os.write(1, os.getpid().to_bytes(8, 'big'))     # Kiln reads its pid first: then it runs
     os.closerange(3, 1 << 30)
     if procs is not None:
         kiln_confine.join(procs)
@@ -215,7 +216,7 @@ def become(request, env, keep, drop, selector, boot, subreaper):
     kiln_confine.limit(rlimits)
     os.chdir(cwd)
     os.umask(_fresh['umask'])
-    if run == b'exec':
+    if run in (b'exec', b'spawn'):
         _exec(argv, env, cwd)
     keep_modules = _fresh['modules']    # first: what follows may import (a codec for stdio)
     for name in [n for n in sys.modules if n not in keep_modules]:

@@ -11,6 +11,7 @@ import time
 
 import kiln_forkchild
 import kiln_forkreap
+import kiln_forkspawn
 import kiln_warmcode
 
 _HEADER = 16
@@ -57,6 +58,8 @@ class Server(kiln_forkreap.Reaping):
         self.conns = {}         # socket -> _Conn, until forked or dropped
         self.halves = {}        # request id -> (_Conn, request, env) or _Conn (stdout)
         self.children = {}      # pid -> request id
+        self.spawned = set()    # those of them started by posix_spawn: not subreapers (kiln_forkreap)
+        self.orphans = {}       # pid -> the spawned scripts running when it was first seen (kiln_forkreap)
         self.stopping = False
         self.child = None       # in a forked child: what it needs to become the request
 
@@ -203,10 +206,17 @@ class Server(kiln_forkreap.Reaping):
     def _fork(self, rid, inout, out):
         c, request, env = inout
         # an exec'd child starts an interpreter of its own (if any): the fork-server's start-up is not its
-        mismatch = None if request[3] == b'exec' else kiln_forkchild.startup_mismatch(env)
+        execs = request[3] in (b'exec', b'spawn')
+        mismatch = None if execs else kiln_forkchild.startup_mismatch(env)
         if mismatch is not None:
             self._refuse(out, "%s differs from the fork-server's start-up value" % mismatch, c)
             return
+        if request[3] == b'spawn':
+            pid = kiln_forkspawn.spawn(request, env, c.sock.fileno(), out.sock.fileno())
+            if pid is not None:
+                self.spawned.add(pid)
+                self._started(rid, pid, c, out, True)
+                return
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             pid = os.fork()
@@ -221,7 +231,12 @@ class Server(kiln_forkreap.Reaping):
             self.child = (request, env, keep, drop, self.sel, self.boot, self.subreaper)
             return
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        self._started(rid, pid, c, out, request[3] == b'spawn')
+
+    def _started(self, rid, pid, c, out, spawn):
         self.children[pid] = rid
+        if spawn:
+            self._send(b'spawned %d %d\n' % (rid, pid))   # its stdout is the script's from the first byte
         for half in (c, out):
             self._forget(half)
 
@@ -264,7 +279,7 @@ def parse(payload):
         raise ValueError(payload)
     argc = int(fields[5])
     argv = fields[6:6 + argc]
-    if len(argv) != argc or argc < (1 if fields[3] == b'exec' else 4):
+    if len(argv) != argc or argc < (1 if fields[3] in (b'exec', b'spawn') else 4):
         raise ValueError(payload)
     env = dict(item.split(b'=', 1) for item in fields[6 + argc:])
     groups = [int(g) for g in fields[2].split(b',') if g]

@@ -36,6 +36,7 @@ class Reaping:
                 break
             reaped = True
             rid = self.children.pop(pid, None)
+            self.spawned.discard(pid)
             if rid is not None:         # else an orphan of an ended script, killed below
                 try:
                     os.killpg(pid, signal.SIGKILL)  # what is left in its group: its leader is gone, reported below
@@ -49,9 +50,12 @@ class Reaping:
             self._kill_orphans()
 
     def _kill_orphans(self):
-        # Once a script has exited, what it left running is reparented here (each child is a subreaper while
-        # it runs, so nothing of a running script's lands here). Killing one reparents its own children here
-        # in turn; its reaping brings them to this scan.
+        # What a script left running is reparented here once it has exited: a forked child is a subreaper
+        # while it runs, so nothing of a running forked script's lands here. A spawned one is not one: its
+        # orphans come here while it runs, and which script an orphan came from is not known. So each
+        # orphan is killed once every spawned script that was running when it was first seen has exited,
+        # which a script's own daemon never sees before its script's end. Killing one reparents its own
+        # children here in turn; its reaping brings them to this scan.
         try:
             fd = os.open(self.children_file, os.O_RDONLY)     # no file object: fewer pages written per fork
             try:
@@ -63,12 +67,20 @@ class Reaping:
             pids = [int(p) for p in b''.join(chunks).split()]
         except (OSError, ValueError):
             return
+        orphans = {}
         for pid in pids:
             if pid not in self.children:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                origins = self.orphans.get(pid)
+                if origins is None:
+                    origins = frozenset(self.spawned)
+                if origins.isdisjoint(self.spawned):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                else:
+                    orphans[pid] = origins
+        self.orphans = orphans
 
     def _shutdown(self):
         # Kiln is gone or stopping us: no child outlives the fork-server.

@@ -22,20 +22,23 @@
 #           unreaped child), "warm <pyc> <source>\n" (kiln_warmcode.py).
 #           Server -> Kiln: "loaded <mtime_ns> <path>\n" per
 #           preloaded file, "note <text>\n", then per request either
-#           "refused <id> <reason>\n" or, once the child is reaped,
+#           "refused <id> <reason>\n" or, for "spawn" only, "spawned <id>
+#           <pid>\n" once it runs and, once the child is reaped,
 #           "exited <id> <pid> <status>\n" (exit code, or 128 + signal), sent
 #           once what was left in the child's process group got SIGKILL. When
 #           it closes (Kiln stopped or died) every child's process group gets
 #           SIGKILL and the fork-server exits.
 #   kind O  the child's stdout (fd 1). The child first writes its pid there
 #           (8 bytes, big-endian): Kiln waits for it on its own connection,
-#           nothing goes through CONTROL for a start. Then the script's output
-#           until EOF. A refused request's is closed at once.
+#           nothing goes through CONTROL for a start; not for "spawn", whose
+#           pid comes on CONTROL. Then the script's output until EOF. A
+#           refused request's is closed at once.
 #   kind I  the child's stdin and stderr (fd 0 and 2): after the header a
 #           32-bit big-endian length and the request, NUL-terminated fields:
 #           uid, gid (-1: keep), supplementary gids (comma-separated), how
 #           the child runs ("quick": the script, ending by kiln_forkexit.py;
-#           "exec": it execs argv, a script that is not Python; else the
+#           "exec": it execs argv, a script that is not Python; "spawn": the
+#           same, by posix_spawn where it can (kiln_forkspawn.py); else the
 #           script, ending as the interpreter does), working folder, argc,
 #           argv (kiln_boot.py's arguments: mode, validation, root, script,
 #           script args; for exec the command line), then KEY=VALUE per

@@ -176,7 +176,7 @@ class ForkServerTest {
         Path dir = socketFolder(server);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
         assertThat(dir.resolve("fork.sock")).exists();
-        ForkServer.Status status = server.status();
+        ForkServerStatus status = server.status();
         assertThat(status.alive()).isTrue();
         assertThat(status.interpreter()).isEqualTo(ForkFixture.PYTHON.toString());
         server.close();
