@@ -17,6 +17,12 @@ import java.util.concurrent.TimeUnit;
 final class StdoutPump {
     /** A pause in a script's output this long sends what came so far to the client, through a pool thread. */
     static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /**
+     * How long a script whose output has ended is waited for on the caller's thread: its exit comes after the
+     * kernel has torn down its memory and its fork-server has reaped it, a few ms under load. Its whole
+     * response is in the buffer meanwhile, and its slot is held that much longer at most.
+     */
+    static final long EXIT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final int CHUNK = 16 * 1024;
 
     private final ScriptProcess script;
@@ -50,7 +56,7 @@ final class StdoutPump {
             script.stop(ScriptProcess.Stop.CLIENT_GONE);
         }
         try {
-            if (output.drainStderr(PAUSE_NANOS) && process.waitFor(PAUSE_NANOS, TimeUnit.NANOSECONDS)) {
+            if (output.drainStderr(EXIT_WAIT_NANOS) && process.waitFor(EXIT_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
                 return CompletableFuture.completedFuture(script.awaitExit());
             }
         } catch (InterruptedException e) {

@@ -22,6 +22,7 @@
 
 import os
 import signal
+import stat
 
 import resource
 
@@ -29,13 +30,14 @@ import resource
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 _LIMITS = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
 _SOFT_FIRST = ('data', 'nofile', 'fsize', 'core')     # not cpu: lowered on the fork-server, it would count its CPU
+_POSIX_SPAWN = getattr(os, 'posix_spawn', None)       # Python 3.8+ on Linux
 _home = os.open('.', os.O_RDONLY | os.O_DIRECTORY)     # the fork-server's own working folder, to come back to
 
 
 def spawn(request, env, io_fd, out_fd):
     # Starts the request's command with io_fd as its stdin and stderr, out_fd as its stdout; returns its pid.
     uid, gid, groups, run, cwd, argv = request
-    if uid >= 0 or gid >= 0 or b'KILN_CGROUP' in env:
+    if uid >= 0 or gid >= 0 or b'KILN_CGROUP' in env or _POSIX_SPAWN is None:
         return None
     limits = _parse(env.get(b'KILN_RLIMITS'))
     if limits is None:
@@ -47,14 +49,19 @@ def spawn(request, env, io_fd, out_fd):
     try:
         if os.getcwdb() != cwd:
             return None         # moved or replaced since Kiln checked it: _exec says so
+        try:
+            if os.stat(argv[0]).st_mode & (stat.S_ISUID | stat.S_ISGID):
+                return None     # set-user-ID: not ours to prlimit once it runs
+        except OSError:
+            return None         # the forked child's execve names the cause
         for fd in (io_fd, out_fd):
             os.set_blocking(fd, True)
         child_env = {k: v for k, v in env.items() if k != b'KILN_RLIMITS'}
         restore = _lower_soft(limits)
         try:
-            pid = os.posix_spawn(argv[0], argv, child_env, setsid=True, setsigmask=(), setsigdef=_DEFAULT_SIGNALS,
-                                 file_actions=[(os.POSIX_SPAWN_DUP2, io_fd, 0), (os.POSIX_SPAWN_DUP2, out_fd, 1),
-                                               (os.POSIX_SPAWN_DUP2, io_fd, 2)])
+            pid = _POSIX_SPAWN(argv[0], argv, child_env, setsid=True, setsigmask=(), setsigdef=_DEFAULT_SIGNALS,
+                               file_actions=[(os.POSIX_SPAWN_DUP2, io_fd, 0), (os.POSIX_SPAWN_DUP2, out_fd, 1),
+                                             (os.POSIX_SPAWN_DUP2, io_fd, 2)])
         except OSError:
             return None         # cannot be run: the forked child's execve reports it
         finally:
@@ -65,8 +72,8 @@ def spawn(request, env, io_fd, out_fd):
     for res, value in limits:
         try:
             resource.prlimit(pid, res, value)
-        except ProcessLookupError:
-            pass                # already gone: it never ran beyond its soft limits
+        except OSError:
+            pass                # already gone (a zombie): it never ran beyond its soft limits
     return pid
 
 
