@@ -110,9 +110,12 @@ public record ForkRequest(List<byte[]> arguments, List<byte[]> environment, byte
         return h;
     }
 
-    /** The stdin+stderr connection's first bytes: header, length, NUL-terminated fields (kiln_forkserver.py). */
-    byte[] encode(long id) {
-        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + (spawns() ? "spawn" : run.word()) + "\0")
+    /**
+     * The stdin+stderr connection's first bytes: header, length, NUL-terminated fields (kiln_forkserver.py);
+     * {@code spawn}: what {@link #spawns()} said.
+     */
+    byte[] encode(long id, boolean spawn) {
+        byte[] ids = (uid + "\0" + gid + "\0" + joinGroups() + "\0" + (spawn ? "spawn" : run.word()) + "\0")
                 .getBytes(StandardCharsets.US_ASCII);
         byte[] argc = (arguments.size() + "\0").getBytes(StandardCharsets.US_ASCII);
         int size = ids.length + workDir.length + 1 + argc.length + total(arguments) + total(environment);

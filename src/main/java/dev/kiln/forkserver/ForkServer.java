@@ -98,7 +98,8 @@ public final class ForkServer implements AutoCloseable {
             throw new IOException(describe() + " is not running: " + exited.getNow("retired"));
         }
         long id = ids.incrementAndGet();
-        byte[] frame = request.encode(id);
+        boolean spawns = request.spawns();
+        byte[] frame = request.encode(id, spawns);
         SocketChannel out = SocketChannel.open(StandardProtocolFamily.UNIX);
         SocketChannel io = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -115,7 +116,6 @@ public final class ForkServer implements AutoCloseable {
         if (exited.isDone() && children.remove(id)) {
             child.failed(new IOException(describe() + " " + exited.join()));  // died while we connected
         }
-        boolean spawns = request.spawns();
         long pid;
         try {
             Channels.writeFully(io, frame);

@@ -60,9 +60,17 @@ def join(procs):
         os._exit(126)
 
 
-def limit(rlimits):
-    # The request's rlimits, name=soft:hard (ScriptLimits.rlimits). No parent-death signal: when the
-    # fork-server dies Kiln kills each child with its descendants (Orphans.java), which needs the child alive.
-    for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
-        soft, _, hard = value.partition(b':')
-        _resource['setrlimit'](_resource['limits'][name.decode('ascii')], (int(soft), int(hard)))
+def rlimits(value):
+    # The request's rlimits, name=soft:hard (ScriptLimits.rlimits), as (resource, (soft, hard)) pairs.
+    limits = []
+    for name, _, pair in (i.partition(b'=') for i in (value or b'').split(b',') if i):
+        soft, _, hard = pair.partition(b':')
+        limits.append((_resource['limits'][name.decode('ascii')], (int(soft), int(hard))))
+    return limits
+
+
+def limit(value):
+    # The request's rlimits on this process. No parent-death signal: when the fork-server dies Kiln kills each
+    # child with its descendants (Orphans.java), which needs the child alive.
+    for res, pair in rlimits(value):
+        _resource['setrlimit'](res, pair)

@@ -206,8 +206,7 @@ class Server(kiln_forkreap.Reaping):
     def _fork(self, rid, inout, out):
         c, request, env = inout
         # an exec'd child starts an interpreter of its own (if any): the fork-server's start-up is not its
-        execs = request[3] in (b'exec', b'spawn')
-        mismatch = None if execs else kiln_forkchild.startup_mismatch(env)
+        mismatch = None if request[3] in (b'exec', b'spawn') else kiln_forkchild.startup_mismatch(env)
         if mismatch is not None:
             self._refuse(out, "%s differs from the fork-server's start-up value" % mismatch, c)
             return

@@ -26,10 +26,12 @@ import stat
 
 import resource
 
+import kiln_confine
+
 # Ignored by Python at start-up, and what is ignored stays ignored across exec: default again.
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
-_LIMITS = {n: getattr(resource, 'RLIMIT_' + n.upper()) for n in 'cpu data nofile fsize core'.split()}
-_SOFT_FIRST = ('data', 'nofile', 'fsize', 'core')     # not cpu: lowered on the fork-server, it would count its CPU
+# Not RLIMIT_CPU: lowered on the fork-server, it would count the fork-server's own CPU.
+_SOFT_FIRST = frozenset((resource.RLIMIT_DATA, resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE, resource.RLIMIT_CORE))
 _POSIX_SPAWN = getattr(os, 'posix_spawn', None)       # Python 3.8+ on Linux
 _home = os.open('.', os.O_RDONLY | os.O_DIRECTORY)     # the fork-server's own working folder, to come back to
 
@@ -77,26 +79,22 @@ def spawn(request, env, io_fd, out_fd):
     return pid
 
 
-def _parse(rlimits):
-    # The request's rlimits (name=soft:hard, kiln_confine.limit); None when one is above the fork-server's own
-    # hard limit, which only a forked child (still allowed to try) can report.
-    limits = []
-    for name, _, value in (i.partition(b'=') for i in (rlimits or b'').split(b',') if i):
-        soft, _, hard = value.partition(b':')
-        res, soft, hard = _LIMITS[name.decode('ascii')], int(soft), int(hard)
+def _parse(value):
+    # The request's rlimits (kiln_confine.rlimits); None when one is above the fork-server's own hard limit,
+    # which only a forked child (still allowed to try) can report.
+    limits = kiln_confine.rlimits(value)
+    for res, (_, hard) in limits:
         own = resource.getrlimit(res)[1]
         if own != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > own):
             return None
-        limits.append((res, (soft, hard)))
     return limits
 
 
 def _lower_soft(limits):
     # The fork-server's soft limits set to the child's for the spawn; returns what to set back.
     restore = []
-    names = {_LIMITS[n] for n in _SOFT_FIRST}
     for res, (soft, _) in limits:
-        if res in names:
+        if res in _SOFT_FIRST:
             old = resource.getrlimit(res)
             if old[1] == resource.RLIM_INFINITY or soft <= old[1]:
                 resource.setrlimit(res, (soft, old[1]))
