@@ -27,7 +27,8 @@ import dev.kiln.testing.RunModes;
 class ForkExecTest {
     /** What a started process is: its parent, session, signal state and open fds, as JSON. */
     private static final String SELF = "#!/bin/sh\nprintf 'Content-Type: application/json\\n\\n'\n"
-            + "blk=$(awk '/^SigBlk/{print $2}' /proc/$$/status); ign=$(awk '/^SigIgn/{print $2}' /proc/$$/status)\n"
+            // read with builtins first: dash blocks every signal while it forks, which a forked reader may see
+            + "while read -r k v; do case $k in SigBlk:) blk=$v;; SigIgn:) ign=$v;; esac; done < /proc/$$/status\n"
             + "sid=$(awk '{print $6}' /proc/$$/stat)\n"
             // above 2: the script file the shell reads and its command substitution's pipe, nothing else
             + "fds=$(for f in /proc/$$/fd/*; do [ ${f##*/} -gt 2 ] && readlink $f; done | grep -v self.sh | grep -cv "
