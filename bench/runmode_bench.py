@@ -10,7 +10,7 @@ the machine's load hits all alike, and every server but the one measured is paus
 an idle server's JIT takes nothing from it. A Kiln option this build lacks makes its column "n/a (option missing)".
 The footer gives the floor: a warm python3 forking and reaping an empty child in a loop.
 Usage (as root, from the repository root, after `mvn -q -DskipTests package`; needs wrk, apache2, mercurial):
-    python3 bench/runmode_bench.py [--seconds 8] [--rounds 3] [--threads 2] [--connections 8]
+    python3 bench/runmode_bench.py [--seconds 8] [--rounds 3] [--threads 2] [--connections 8] [--workloads 1,2,3,4,5]
 """
 import argparse
 import contextlib
@@ -288,11 +288,14 @@ def print_targets(configs, results):
     print("Kiln/Apache req/s against issue 7's targets (classic | fork-server):")
     for w in WORKLOADS:
         cells = []
-        columns = [by_key["classic"], by_key["forkserver"]] if w.key != "3" else [None, by_key["preload"]]
+        columns = [by_key.get("classic"), by_key.get("forkserver")] if w.key != "3" else [None, by_key.get("preload")]
         for c, target in zip(columns, TARGETS[w.key]):
             cells.append("%-22s %-7s" % (ratio_of(c, w, results, apache), target))
         print("  %-22s %s | %s" % (w.name, cells[0], cells[1]))
-    hg = ratio_of(by_key["preload-hg"], WORKLOADS[3], results, apache)
+    hgweb = [w for w in WORKLOADS if w.key == "4"]
+    if not hgweb:
+        return
+    hg = ratio_of(by_key.get("preload-hg"), hgweb[0], results, apache)
     print("  %-22s %-30s | %-22s (Mercurial's modules preloaded)" % ("(4) hg preloaded", "", hg))
 
 
@@ -416,7 +419,13 @@ def main():
                     help="CPU weight of each server's cgroup (default 1024, one session's; more shields the figures "
                          "from other load on the machine, at its expense)")
     ap.add_argument("--jar", default="target/kiln.jar")
+    ap.add_argument("--workloads", default="1,2,3,4,5",
+                    help="which workloads to run, comma-separated (default 1,2,3,4,5)")
     args = ap.parse_args()
+    chosen = set(args.workloads.split(","))
+    WORKLOADS[:] = [w for w in WORKLOADS if w.key in chosen]
+    if not WORKLOADS:
+        raise SystemExit("--workloads: none of 1,2,3,4,5 chosen")
     preflight(args)
 
     def stop(signum, frame):
@@ -435,6 +444,9 @@ def main():
                {"5"}),
         Config("apache", "Apache event+cgid", None, {"1", "2", "4", "5"}),
     ]
+    for c in configs:
+        c.workloads &= chosen
+    configs = [c for c in configs if c.workloads]
     groups = CpuGroups(args.cpu_shares)
     work = tempfile.mkdtemp(prefix="kiln-runmode-")
     os.chmod(work, 0o755)
