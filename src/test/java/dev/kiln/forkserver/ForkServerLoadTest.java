@@ -15,10 +15,11 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.kiln.testing.ProcScan;
 
 /**
  * 2,000 requests through the Java client: no zombie, no fd left in the fork-server or in the JVM, and what it costs
@@ -44,8 +45,8 @@ class ForkServerLoadTest {
             for (int i = 0; i < 300; i++) {
                 run(server, quick);         // JIT, cache
             }
-            int serverFds = fds(pid);
-            int kilnFds = fds(ProcessHandle.current().pid());
+            int serverFds = ProcScan.idleFds(pid);
+            int kilnFds = ProcScan.openFds();
             long reader = readerThread(threads, pid);
             long cpu0 = cpuNanos("self", 0);
             long server0 = cpuNanos(Long.toString(pid), 0);
@@ -63,8 +64,8 @@ class ForkServerLoadTest {
 
             assertThat(server.status().childrenServed()).isEqualTo(300 + REQUESTS);
             assertThat(children(pid)).as("zombies or live children of the fork-server").isEmpty();
-            assertThat(fds(pid)).as("fork-server fds").isEqualTo(serverFds);
-            assertThat(fds(ProcessHandle.current().pid())).as("JVM fds").isLessThanOrEqualTo(kilnFds + 2);
+            assertThat(ProcScan.idleFds(pid)).as("fork-server fds").isEqualTo(serverFds);
+            assertThat(ProcScan.openFds()).as("JVM fds").isLessThanOrEqualTo(kilnFds + 2);
             // The request path's own threads only: whole-process CPU also counts the JIT, GC and whatever else
             // the test JVM runs at the time (1.49 ms once on a busy CI machine). bench/ measures the real figure.
             assertThat(pathMs).as("CPU ms per request of the caller and control threads").isLessThan(1.0);
@@ -144,12 +145,6 @@ class ForkServerLoadTest {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(f[11 + from]) + Long.parseLong(f[12 + from])) * CLOCK_TICK_NANOS;
-    }
-
-    private static int fds(long pid) throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return (int) s.count();
-        }
     }
 
     private static String children(long pid) throws IOException {

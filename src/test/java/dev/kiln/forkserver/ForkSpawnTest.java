@@ -2,14 +2,12 @@ package dev.kiln.forkserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -101,7 +99,7 @@ class ForkSpawnTest {
         Path bg = fx.write("bg.sh", "#!/bin/sh\n( setsid sleep " + marker + " </dev/null >/dev/null 2>&1 & )\necho bg\n");
         ForkFixture.finish(server.fork(exec(ok, limited())), null);
         long pid = server.status().pid();
-        long fds = openFds(pid);
+        int fds = ProcScan.idleFds(pid);
         for (int i = 0; i < 1000; i++) {
             Path script = i % 10 == 3 ? fail : i % 10 == 7 ? bg : ok;
             Run run = ForkFixture.finish(server.fork(exec(script, limited())), null);
@@ -109,16 +107,10 @@ class ForkSpawnTest {
         }
         ProcScan.awaitGone(marker, Duration.ofSeconds(5));
         assertThat(server.status().running()).isZero();
-        Poll.withinMillis(3000).until("the fork-server's descriptors back to " + fds, () -> openFds(pid),
+        Poll.withinMillis(3000).until("the fork-server's descriptors back to " + fds, () -> ProcScan.openFds(pid),
                 n -> n == fds);
         Poll.withinMillis(3000).until("no child of the fork-server", () -> Files.readString(
                 Path.of("/proc/" + pid + "/task/" + pid + "/children")).strip(), String::isEmpty);
-    }
-
-    private static long openFds(long pid) throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return fds.count();
-        }
     }
 
     @Test

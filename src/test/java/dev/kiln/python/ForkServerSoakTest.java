@@ -43,7 +43,7 @@ class ForkServerSoakTest {
             }
             long server = kiln.status().path("forkServers").get(0).path("pid").asLong();
             int kilnFds = ProcScan.openFdsExceptTcp();
-            int serverFds = fds(server);
+            int serverFds = ProcScan.idleFds(server);
             ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
             try {
                 List<Future<?>> done = new ArrayList<>();
@@ -69,7 +69,7 @@ class ForkServerSoakTest {
                     .isGreaterThanOrEqualTo(REQUESTS);
             Poll.withinMillis(5000).until("Kiln's descriptors (but TCP) back near " + kilnFds, ProcScan::openFdsExceptTcp,
                     n -> n <= kilnFds + 4);
-            Poll.withinMillis(5000).until("the fork-server's descriptors back to " + serverFds, () -> fds(server),
+            Poll.withinMillis(5000).until("the fork-server's descriptors back to " + serverFds, () -> ProcScan.openFds(server),
                     n -> n <= serverFds);
             Poll.withinMillis(5000).until("no children or zombies of the fork-server", () -> children(server),
                     List::isEmpty);
@@ -85,12 +85,6 @@ class ForkServerSoakTest {
             case 2 -> assertThat(kiln.get("/cgi-bin/fail.py").statusCode()).isEqualTo(500);
             case 3 -> assertThat(kiln.get("/cgi-bin/bg.py").body().strip()).isEqualTo("bg");
             default -> assertThat(kiln.get("/cgi-bin/ok.py").body().strip()).isEqualTo("ok");
-        }
-    }
-
-    private static int fds(long pid) throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return (int) fds.count();
         }
     }
 

@@ -107,6 +107,27 @@ public final class ProcScan {
         }
     }
 
+    /** How many descriptors process {@code pid} holds open. */
+    public static int openFds(long pid) throws IOException {
+        try (Stream<Path> fds = Files.list(PROC.resolve(Long.toString(pid)).resolve("fd"))) {
+            return (int) fds.count();
+        }
+    }
+
+    /**
+     * The fewest descriptors {@code pid} holds over 20 looks 10 ms apart: an idle fork-server's own, without
+     * what it opens for a moment after an exit (its {@code /proc} children list, read while it looks for
+     * orphans), which one look may catch.
+     */
+    public static int idleFds(long pid) throws IOException, InterruptedException {
+        int fewest = openFds(pid);
+        for (int i = 1; i < 20; i++) {
+            Thread.sleep(10);
+            fewest = Math.min(fewest, openFds(pid));
+        }
+        return fewest;
+    }
+
     /**
      * This JVM's open descriptors other than TCP sockets: pipes, files and Unix sockets, what a leak of a
      * script's or a fork-server's plumbing would add. An in-process HTTP client and server also hold
