@@ -156,11 +156,14 @@ final class OutputBuffer extends OutputStream {
         }
     }
 
-    /** Bytes ready for the client now. */
-    long available() {
+    /**
+     * Whether the reader has everything buffered and the script's output goes on: what the client has been given
+     * is then worth a flush. Once the output has ended the container sends the rest in one write, with its length.
+     */
+    boolean drainedWhileRunning() {
         lock.lock();
         try {
-            return memoryBytes + fileWrite - fileRead;
+            return memoryBytes + fileWrite - fileRead == 0 && !finished && !abandoned;
         } finally {
             lock.unlock();
         }

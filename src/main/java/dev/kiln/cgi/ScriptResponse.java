@@ -72,7 +72,7 @@ final class ScriptResponse {
             }
             return;
         }
-        finish(req, resp, proc, awaitExit(exit), sent, declared >= 0 && !bodyless && sent < declared);
+        finish(req, resp, proc, awaitExit(exit), sent, sent < limit, declared >= 0 && sent < limit);
     }
 
     /**
@@ -100,9 +100,13 @@ final class ScriptResponse {
         }
     }
 
-    /** After the body: an unfinished response is aborted (logged at WARN); a finished one may note its status. */
+    /**
+     * After the body: an unfinished response is aborted (logged at WARN), after what the script sent of it has
+     * gone out; a finished one may note its status. {@code shortOfLimit}: fewer bytes were sent than the body
+     * may hold; {@code shortOfLength}: fewer than its Content-Length.
+     */
     private static void finish(HttpServletRequest req, HttpServletResponse resp, ScriptProcess proc, int exit,
-                               long sent, boolean shortOfLength) throws IOException {
+                               long sent, boolean shortOfLimit, boolean shortOfLength) throws IOException {
         ScriptProcess.Stop stop = proc.stopReason();
         if (stop == ScriptProcess.Stop.CLIENT_GONE) {
             LOG.info("{} {}: the client went away after {} bytes (its upload failed or stopped); script stopped",
@@ -128,6 +132,9 @@ final class ScriptResponse {
             return;
         }
         LOG.warn("{} {}: response aborted after {} bytes, {}", req.getMethod(), req.getRequestURI(), sent, why);
+        if (shortOfLimit) {
+            resp.flushBuffer(); // the bytes it did send reach the client before the abort, as they came
+        }
         if (!resp.isCommitted()) {
             ErrorPage.send(resp, stop == ScriptProcess.Stop.IDLE_TIMEOUT || stop == ScriptProcess.Stop.TOTAL_TIMEOUT
                     ? 504 : 502, req.getRequestURI());
@@ -182,14 +189,15 @@ final class ScriptResponse {
 
     /**
      * Copies the body, at most {@code limit} bytes of it (the rest of the script's output is read and dropped),
-     * flushing whenever the script has nothing more ready; returns the bytes sent.
+     * flushing whenever the script has nothing more ready yet; returns the bytes sent. A body whose script has
+     * finished is left to the container to send whole, in one write with its Content-Length.
      */
     private static long copyBody(OutputBuffer buffer, HttpServletResponse resp, long limit)
             throws ClientGone, InterruptedException {
         long sent = 0;
         try {
             OutputStream client = resp.getOutputStream();
-            if (buffer.available() == 0) {
+            if (buffer.drainedWhileRunning()) {
                 client.flush(); // headers reach the client now, not at the end
             }
             byte[] buf = new byte[16 * 1024];
@@ -201,7 +209,7 @@ final class ScriptResponse {
                 }
                 client.write(buf, 0, take);
                 sent += take;
-                if (sent < limit && buffer.available() == 0) {
+                if (sent < limit && buffer.drainedWhileRunning()) {
                     client.flush();
                 }
             }

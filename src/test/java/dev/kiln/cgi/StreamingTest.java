@@ -12,7 +12,12 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** A script's output reaches the client as it is written, not when the script ends. */
+import dev.kiln.testing.RawHttp;
+
+/**
+ * A script's output reaches the client as it is written, not when the script ends; one that has finished by the
+ * time it is sent goes out whole, with its length, as Apache sends it.
+ */
 class StreamingTest extends LimitsFixture {
     @Test
     void outputIsStreamedAsTheScriptWritesIt() throws Exception {
@@ -42,5 +47,24 @@ class StreamingTest extends LimitsFixture {
             // each line reaches the client when the script writes it, 400 ms apart, not all at the end
             assertThat(arrived.get(i) - arrived.get(i - 1)).as("line arrivals %s", arrived).isGreaterThan(200);
         }
+    }
+
+    @Test
+    void aFinishedScriptsBodyGoesOutWithItsLengthAndAPausingOnesWithout() throws Exception {
+        String t = tag();
+        quick.script("stream/whole-" + t + ".py", "#!" + PY + "\nprint('Content-Type: text/plain')\nprint()\n"
+                + "print('hello ' * 100)\n");
+        quick.script("stream/pause-" + t + ".sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nfirst\\n'\n"
+                + "sleep 0.3\nprintf 'second\\n'\n");
+        RawHttp.Reply whole = RawHttp.get(quick.port(), "/cgi-bin/stream/whole-" + t + ".py");
+        assertThat(whole.status()).isEqualTo(200);
+        assertThat(whole.body()).isEqualTo("hello ".repeat(100) + "\n");
+        assertThat(whole.head()).containsIgnoringCase("Content-Length: 601\r\n")
+                .doesNotContainIgnoringCase("Transfer-Encoding");
+        RawHttp.Reply paused = RawHttp.get(quick.port(), "/cgi-bin/stream/pause-" + t + ".sh");
+        assertThat(paused.status()).isEqualTo(200);
+        assertThat(paused.body()).isEqualTo("first\nsecond\n");
+        // its head went out before its end: no length (this client's Connection: close frames it by the close)
+        assertThat(paused.head()).doesNotContainIgnoringCase("Content-Length");
     }
 }
