@@ -157,16 +157,26 @@ final class OutputBuffer extends OutputStream {
     }
 
     /**
-     * Whether the reader has everything buffered and the script's output goes on: what the client has been given
-     * is then worth a flush. Once the output has ended the container sends the rest in one write, with its length.
+     * Whether the reader has everything buffered and the script's output goes on {@code nanos} later: what the
+     * client has been given is then worth a flush. The wait is for a script that writes its output in one piece
+     * at exit (Python's buffered stdout) and closes it a few ms later, once the interpreter has torn down: its
+     * output ends, and the container sends it in one write with its length.
      */
-    boolean drainedWhileRunning() {
+    boolean pausedFor(long nanos) throws InterruptedException {
         lock.lock();
         try {
-            return memoryBytes + fileWrite - fileRead == 0 && !finished && !abandoned;
+            long left = nanos;
+            while (left > 0 && drainedWhileRunning()) {
+                left = changed.awaitNanos(left);
+            }
+            return drainedWhileRunning();
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean drainedWhileRunning() {
+        return memoryBytes + fileWrite - fileRead == 0 && !finished && !abandoned;
     }
 
     /** The client is gone or the request over: what is buffered is dropped, later output discarded. */

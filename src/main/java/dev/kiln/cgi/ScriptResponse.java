@@ -27,6 +27,8 @@ import dev.kiln.run.ScriptProcess;
 final class ScriptResponse {
     private static final Logger LOG = LoggerFactory.getLogger("kiln.cgi");
     private static final int SIGKILLED = 128 + 9;
+    /** How long a script whose output has stopped may take to end it before what it sent is flushed. */
+    private static final long END_GRACE_NANOS = 10_000_000;
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "transfer-encoding", "keep-alive",
             "upgrade", "proxy-connection", "te", "trailer");
 
@@ -189,15 +191,16 @@ final class ScriptResponse {
 
     /**
      * Copies the body, at most {@code limit} bytes of it (the rest of the script's output is read and dropped),
-     * flushing whenever the script has nothing more ready yet; returns the bytes sent. A body whose script has
-     * finished is left to the container to send whole, in one write with its Content-Length.
+     * flushing whenever the script pauses (nothing more and no end for {@link #END_GRACE_NANOS}); returns the
+     * bytes sent. A body whose script has finished is left to the container to send whole, in one write with
+     * its Content-Length.
      */
     private static long copyBody(OutputBuffer buffer, HttpServletResponse resp, long limit)
             throws ClientGone, InterruptedException {
         long sent = 0;
         try {
             OutputStream client = resp.getOutputStream();
-            if (buffer.drainedWhileRunning()) {
+            if (buffer.pausedFor(END_GRACE_NANOS)) {
                 client.flush(); // headers reach the client now, not at the end
             }
             byte[] buf = new byte[16 * 1024];
@@ -209,7 +212,7 @@ final class ScriptResponse {
                 }
                 client.write(buf, 0, take);
                 sent += take;
-                if (sent < limit && buffer.drainedWhileRunning()) {
+                if (sent < limit && buffer.pausedFor(END_GRACE_NANOS)) {
                     client.flush();
                 }
             }
