@@ -53,6 +53,7 @@ class ForkServerLoadTest {
             long children0 = cpuNanos(Long.toString(pid), 2);
             long caller0 = threads.getCurrentThreadCpuTime();
             long reader0 = threads.getThreadCpuTime(reader);
+            long started0 = threads.getTotalStartedThreadCount();
             for (int i = 0; i < REQUESTS; i++) {
                 run(server, quick);
             }
@@ -66,9 +67,12 @@ class ForkServerLoadTest {
             assertThat(children(pid)).as("zombies or live children of the fork-server").isEmpty();
             assertThat(ProcScan.idleFds(pid)).as("fork-server fds").isEqualTo(serverFds);
             assertThat(ProcScan.openFds()).as("JVM fds").isLessThanOrEqualTo(kilnFds + 2);
-            // The request path's own threads only: whole-process CPU also counts the JIT, GC and whatever else
-            // the test JVM runs at the time (1.49 ms once on a busy CI machine). bench/ measures the real figure.
-            assertThat(pathMs).as("CPU ms per request of the caller and control threads").isLessThan(1.0);
+            // What costs Kiln little is structural: no thread (and no Process) per request. The CPU figure is
+            // bench/'s to measure; here it only catches a busy wait. Thread CPU time is the machine's to inflate
+            // (0.35 ms here, 1.49 and 1.81 ms on busy CI machines).
+            assertThat(threads.getTotalStartedThreadCount() - started0)
+                    .as("threads started during %d requests", REQUESTS).isLessThan(REQUESTS / 20);
+            assertThat(pathMs).as("CPU ms per request of the caller and control threads").isLessThan(5.0);
 
             System.out.printf("fork-server figures: Kiln process CPU %.3f ms/request over %d requests (caller + "
                             + "control thread %.3f ms), fork-server %.3f ms, child (quick exit) %.3f ms; req/s, 1 and "
