@@ -47,6 +47,8 @@ STARTUP_VARS = tuple(n.encode() for n in (
 LOCALE_VARS = (b'LC_ALL', b'LC_CTYPE', b'LANG', b'HOME')
 # The signals the fork-server handles itself; a child gets back their fresh dispositions.
 SERVER_SIGNALS = (_signal.SIGCHLD, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGINT)
+# What a fresh interpreter ignores whatever it inherited (Python/pylifecycle.c, signal_install_handlers).
+PYTHON_IGNORED = (_signal.SIGPIPE, _signal.SIGXFSZ)
 
 _fresh = {}
 
@@ -62,8 +64,17 @@ def _exec_environ():
     return dict(i.split(b'=', 1) for i in items if b'=' in i)
 
 
+def _default_dispositions():
+    # What Kiln ignores (SIGHUP under nohup, SIGINT as a shell's background job) is not the scripts': every
+    # process forked or exec'd from here starts as mod_cgid's do, and SIGINT as a fresh interpreter has it.
+    for sig in range(1, 32):
+        if sig not in PYTHON_IGNORED and _signal.getsignal(sig) == _signal.SIG_IGN:
+            _signal.signal(sig, _signal.default_int_handler if sig == _signal.SIGINT else _signal.SIG_DFL)
+
+
 def snapshot(modules, path, dont_write):
     # State of the still fresh interpreter, to give back to every child.
+    _default_dispositions()
     env = _exec_environ()
     names = LOCALE_VARS if sys.flags.ignore_environment else STARTUP_VARS + LOCALE_VARS
     mask = os.umask(0o22)
@@ -249,7 +260,7 @@ def _exec(argv, env, cwd):
     if os.getcwdb() != cwd:
         os.write(2, b'kiln: %s was moved or replaced while the script started; not run\n' % cwd)
         os._exit(126)
-    for sig in (_signal.SIGPIPE, _signal.SIGXFSZ):
+    for sig in PYTHON_IGNORED:
         _signal.signal(sig, _signal.SIG_DFL)
     try:
         os.execve(argv[0], argv, env)
