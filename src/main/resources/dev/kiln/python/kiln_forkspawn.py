@@ -21,15 +21,13 @@
 # then fails as a forked child fails, with the same message and exit code.
 
 import os
-import signal
 import stat
 
 import resource
 
 import kiln_confine
+import kiln_forkchild
 
-# Ignored by Python at start-up, and what is ignored stays ignored across exec: default again.
-_DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 # Not RLIMIT_CPU: lowered on the fork-server, it would count the fork-server's own CPU.
 _SOFT_FIRST = frozenset((resource.RLIMIT_DATA, resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE, resource.RLIMIT_CORE))
 _POSIX_SPAWN = getattr(os, 'posix_spawn', None)       # Python 3.8+ on Linux
@@ -61,7 +59,9 @@ def spawn(request, env, io_fd, out_fd):
         child_env = {k: v for k, v in env.items() if k != b'KILN_RLIMITS'}
         restore = _lower_soft(limits)
         try:
-            pid = _POSIX_SPAWN(argv[0], argv, child_env, setsid=True, setsigmask=(), setsigdef=_DEFAULT_SIGNALS,
+            # what Python ignored at start-up stays ignored across exec: default again
+            pid = _POSIX_SPAWN(argv[0], argv, child_env, setsid=True, setsigmask=(),
+                               setsigdef=kiln_forkchild.PYTHON_IGNORED,
                                file_actions=[(os.POSIX_SPAWN_DUP2, io_fd, 0), (os.POSIX_SPAWN_DUP2, out_fd, 1),
                                              (os.POSIX_SPAWN_DUP2, io_fd, 2)])
         except OSError:

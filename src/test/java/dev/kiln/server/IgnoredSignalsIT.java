@@ -2,7 +2,6 @@ package dev.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,10 +51,10 @@ class IgnoredSignalsIT {
         try (KilnJar kiln = b.start()) {
             assertThat(Long.parseLong(ignoredBy(kiln.pid()), 16) & HUP_INT)
                     .as("Kiln itself ignores SIGHUP and SIGINT (the test's premise)").isEqualTo(HUP_INT);
-            Map<String, String> sh = Json.strings(ok(kiln.get("/cgi-bin/show.sh")));
+            Map<String, String> sh = Json.strings(kiln.getOk("/cgi-bin/show.sh"));
             assertThat(Long.parseLong(sh.get("ignored"), 16) & SIGNALS_1_TO_31).as("a shell script ignores")
                     .isZero();
-            Map<String, String> py = Json.strings(ok(kiln.get("/cgi-bin/show.py")));
+            Map<String, String> py = Json.strings(kiln.getOk("/cgi-bin/show.py"));
             assertThat(Long.parseLong(py.get("ignored"), 16) & SIGNALS_1_TO_31).as("a Python script ignores")
                     .isEqualTo(PYTHON_IGNORES);
             assertThat(py).containsEntry("sigint", "True").containsEntry("sighup", "True");
@@ -65,10 +64,5 @@ class IgnoredSignalsIT {
     private static String ignoredBy(long pid) throws Exception {
         String status = Files.readString(Path.of("/proc/" + pid + "/status"));
         return status.split("SigIgn:")[1].trim().split("\\s+")[0];
-    }
-
-    private static String ok(HttpResponse<String> r) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return r.body();
     }
 }

@@ -2,7 +2,6 @@ package dev.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,13 +48,13 @@ class LocaleIT {
                 temp.resolve("cache").toString(), "--config", config.toString());
         b.env("LANG", lang); // null: no locale variable at all
         try (KilnJar kiln = b.start()) {
-            Map<String, String> py = Json.strings(ok(kiln.get("/cgi-bin/show.py" + ENCODED)));
+            Map<String, String> py = Json.strings(kiln.getOk("/cgi-bin/show.py" + ENCODED));
             assertThat(py).containsEntry("PATH_INFO", hex(PATH_INFO))
                     .containsEntry("SCRIPT_FILENAME", hex(scripts.resolve("show.py").toString()))
                     .containsEntry("argv0", hex(scripts.resolve("show.py").toString()))
                     .containsEntry("GREETING", hex("grüß dich"))
                     .containsEntry("blocked", "0000000000000000");
-            Map<String, String> sh = Json.strings(ok(kiln.get("/cgi-bin/show.sh" + ENCODED)));
+            Map<String, String> sh = Json.strings(kiln.getOk("/cgi-bin/show.sh" + ENCODED));
             assertThat(sh).containsEntry("PATH_INFO", hex(PATH_INFO)).containsEntry("GREETING", hex("grüß dich"));
         }
         assertThat(Files.exists(scripts.resolve("__pycache__"))).isFalse();
@@ -70,11 +69,6 @@ class LocaleIT {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.output().strip()).startsWith("kiln: the value of scripts (from command line) has bytes that "
                 + "Kiln's locale (ANSI_X3.4-1968) cannot read; fix: start Kiln with LANG=C.UTF-8").doesNotContain("\tat ");
-    }
-
-    private static String ok(HttpResponse<String> r) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return r.body();
     }
 
     private static String hex(String s) {

@@ -1,5 +1,7 @@
 package dev.kiln.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -205,6 +207,13 @@ public final class KilnJar implements LogLines, KilnStatus, AutoCloseable {
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The body of a GET that must answer 200; else the failure shows the body. */
+    public String getOk(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = get(path);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return r.body();
     }
 
     /** SIGKILL, as a crash or the OOM killer would: no shutdown, no drain. */
